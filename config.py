@@ -1,0 +1,102 @@
+"""Configuration classes, read from the environment.
+
+`create_app()` picks one by `APP_ENV` (development | testing | production).
+Every variable is documented in README.md.
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env_list(name: str, default: str) -> tuple[str, ...]:
+    return tuple(item.strip().upper() for item in os.environ.get(name, default).split(",") if item.strip())
+
+
+def database_url(url: str | None) -> str:
+    """Normalise a database URL: plain `postgresql://` URLs use psycopg 3."""
+    if not url:
+        return f"sqlite:///{BASE_DIR / 'instance' / 'marketplace.db'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    ENV_NAME = "development"
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-secret-key")
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 1024 * 1024))
+    JSON_SORT_KEYS = False
+
+    # OpenAPI / flask-smorest
+    API_TITLE = "Buy BRICS marketplace API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+
+    # Locales and money
+    SUPPORTED_LOCALES = ("en", "pt", "ru", "hi", "zh", "ar", "fa", "id", "am")
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    SUPPORTED_CURRENCIES = _env_list("SUPPORTED_CURRENCIES", "BRL,RUB,INR,CNY,ZAR,EGP,ETB,IRR,AED,IDR,USD,EUR")
+    BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "USD").upper()
+    FX_STALE_AFTER_HOURS = int(os.environ.get("FX_STALE_AFTER_HOURS", 96))
+
+    # Vendors
+    ELIGIBLE_COUNTRIES = _env_list("ELIGIBLE_COUNTRIES", "BR,RU,IN,CN,ZA,EG,ET,IR,AE,ID")
+
+    # Accounts
+    ACCESS_TOKEN_TTL = timedelta(seconds=int(os.environ.get("ACCESS_TOKEN_TTL_SECONDS", 3600)))
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute")
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per minute")
+
+    # Rate limiting (Flask-Limiter)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_ENABLED = True
+
+    # Pagination
+    MAX_PER_PAGE = 100
+
+
+class DevelopmentConfig(Config):
+    pass
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret-key"
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL") or "sqlite://")
+    RATELIMIT_STORAGE_URI = "memory://"
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+
+    @classmethod
+    def check(cls) -> None:
+        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
+        if missing:
+            raise RuntimeError(f"Production needs these environment variables: {', '.join(missing)}")
+
+
+CONFIGS = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}
+
+
+def config_for_env() -> type[Config]:
+    name = os.environ.get("APP_ENV", "development").lower()
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"APP_ENV must be one of {', '.join(CONFIGS)}, not {name!r}") from None

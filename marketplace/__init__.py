@@ -1,0 +1,76 @@
+"""Buy BRICS marketplace: the application factory."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from config import Config, ProductionConfig, config_for_env
+
+
+def create_app(config_class: type[Config] | None = None, overrides: dict[str, Any] | None = None) -> Flask:
+    config_class = config_class or config_for_env()
+    if config_class is ProductionConfig or issubclass(config_class, ProductionConfig):
+        ProductionConfig.check()
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(config_class)
+    app.config.update(overrides or {})
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from marketplace.extensions import api, babel, db, limiter, migrate
+    from marketplace.i18n import init_i18n, select_locale
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        from pathlib import Path
+
+        Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_root() / "migrations"), render_as_batch=True, compare_type=True)
+    init_i18n(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    api.init_app(app)
+
+    from marketplace.db_events import register_sqlite_pragmas
+
+    register_sqlite_pragmas(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from marketplace.accounts.routes import blp as accounts_blp
+    from marketplace.extensions import api
+    from marketplace.health import blp as health_blp
+    from marketplace.rates.routes import blp as rates_blp
+    from vendors.routes import blp as vendors_blp
+
+    for blueprint in (health_blp, accounts_blp, rates_blp, vendors_blp):
+        api.register_blueprint(blueprint, url_prefix="/api/v1")
+
+
+def register_error_handlers(app: Flask) -> None:
+    from marketplace.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from marketplace.accounts.cli import users_cli
+    from marketplace.demo import seed_demo_command
+    from marketplace.rates.cli import fx_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(fx_cli)
+    app.cli.add_command(seed_demo_command)
+
+
+def _root():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent

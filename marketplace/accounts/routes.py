@@ -1,0 +1,58 @@
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from marketplace.accounts import services
+from marketplace.accounts.auth import auth_required, current_user
+from marketplace.accounts.schemas import RegisterSchema, TokenRequestSchema, TokenSchema, UserSchema
+from marketplace.extensions import db, limiter
+
+blp = Blueprint("auth", __name__, description="Accounts and access tokens")
+
+
+def _login_account_key() -> str:
+    body = request.get_json(silent=True)
+    email = body.get("email") if isinstance(body, dict) else None
+    return "login-account:" + (services.normalize_email(email) if isinstance(email, str) else "-")
+
+
+def _failed(response) -> bool:
+    return response.status_code == 401
+
+
+@blp.route("/auth/register")
+class Register(MethodView):
+    @blp.arguments(RegisterSchema)
+    @blp.response(201, UserSchema)
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, data):
+        """Create a shopper or vendor account"""
+        return services.register(db.session, data["email"], data["password"], data["role"])
+
+
+@blp.route("/auth/token")
+class Token(MethodView):
+    decorators = [
+        limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], scope="login-address"),
+        limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_login_account_key,
+                      scope="login-account", deduct_when=_failed),
+    ]
+
+    @blp.arguments(TokenRequestSchema)
+    @blp.response(200, TokenSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    def post(self, data):
+        """Exchange e-mail and password for an access token"""
+        token, expires_in = services.login(db.session, data["email"], data["password"],
+                                           current_app.config["ACCESS_TOKEN_TTL"])
+        return {"access_token": token, "token_type": "Bearer", "expires_in": expires_in}
+
+
+@blp.route("/auth/me")
+class Me(MethodView):
+    @auth_required(blp)
+    @blp.response(200, UserSchema)
+    def get(self):
+        """The account behind the access token"""
+        return current_user()

@@ -1,0 +1,28 @@
+from marshmallow import fields, validate
+
+from marketplace.accounts.models import Role
+from marketplace.schemas import BaseSchema
+
+
+class RegisterSchema(BaseSchema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=256))
+    role = fields.String(required=True, validate=validate.OneOf([Role.SHOPPER, Role.VENDOR]))
+
+
+class UserSchema(BaseSchema):
+    id = fields.Integer(dump_only=True)
+    email = fields.Email(dump_only=True)
+    role = fields.String(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+
+
+class TokenRequestSchema(BaseSchema):
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
+
+
+class TokenSchema(BaseSchema):
+    access_token = fields.String(required=True)
+    token_type = fields.String(required=True)
+    expires_in = fields.Integer(required=True)

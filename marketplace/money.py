@@ -1,0 +1,143 @@
+"""Money: a Decimal amount with an ISO 4217 currency.
+
+The rule, used everywhere money is made or converted: amounts are rounded
+half up (`ROUND_HALF_UP`) to the currency's minor units as Babel/CLDR gives
+them. A `Money` is always rounded; intermediate arithmetic (a conversion, a
+discount) is done on plain Decimals and rounded once when a `Money` is made.
+No floats: constructing from a float is a TypeError.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
+from functools import lru_cache
+
+from babel.numbers import format_currency, get_currency_precision, list_currencies
+
+ROUNDING = ROUND_HALF_UP
+#: Working precision for conversions and other intermediate arithmetic.
+CONTEXT = Context(prec=34, rounding=ROUNDING)
+#: Largest amount we accept from outside (about a quadrillion major units).
+MAX_AMOUNT = Decimal("1e15")
+
+
+class CurrencyError(ValueError):
+    pass
+
+
+@lru_cache(maxsize=None)
+def known_currencies() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
+def check_currency(code: str) -> str:
+    if not isinstance(code, str) or code.upper() not in known_currencies() or len(code) != 3:
+        raise CurrencyError(f"{code!r} is not an ISO 4217 currency code")
+    return code.upper()
+
+
+@lru_cache(maxsize=None)
+def minor_units(currency: str) -> int:
+    """Digits after the decimal point for `currency` (CLDR data via Babel)."""
+    return get_currency_precision(check_currency(currency))
+
+
+@lru_cache(maxsize=None)
+def quantum(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-minor_units(currency))
+
+
+def to_decimal(value: Decimal | int | str) -> Decimal:
+    if isinstance(value, float) or isinstance(value, bool):
+        raise TypeError("money amounts are never floats; pass a Decimal, int or decimal string")
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a decimal number") from None
+    if not amount.is_finite():
+        raise ValueError("amount must be a finite number")
+    return amount
+
+
+def round_amount(amount: Decimal, currency: str) -> Decimal:
+    """The one rounding rule: half up to the currency's minor units."""
+    with localcontext(CONTEXT):
+        return amount.quantize(quantum(currency), rounding=ROUNDING)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        currency = check_currency(self.currency)
+        amount = round_amount(to_decimal(self.amount), currency)
+        object.__setattr__(self, "currency", currency)
+        object.__setattr__(self, "amount", amount)
+
+    @classmethod
+    def zero(cls, currency: str) -> "Money":
+        return cls(Decimal(0), currency)
+
+    def _same(self, other: "Money") -> None:
+        if not isinstance(other, Money):
+            raise TypeError("can only combine Money with Money")
+        if other.currency != self.currency:
+            raise CurrencyError(f"cannot combine {self.currency} with {other.currency}")
+
+    def __add__(self, other: "Money") -> "Money":
+        self._same(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: "Money") -> "Money":
+        self._same(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __neg__(self) -> "Money":
+        return Money(-self.amount, self.currency)
+
+    def __mul__(self, factor: Decimal | int) -> "Money":
+        with localcontext(CONTEXT):
+            return Money(self.amount * to_decimal(factor), self.currency)
+
+    __rmul__ = __mul__
+
+    def __lt__(self, other: "Money") -> bool:
+        self._same(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: "Money") -> bool:
+        self._same(other)
+        return self.amount <= other.amount
+
+    def __gt__(self, other: "Money") -> bool:
+        self._same(other)
+        return self.amount > other.amount
+
+    def __ge__(self, other: "Money") -> bool:
+        self._same(other)
+        return self.amount >= other.amount
+
+    def converted(self, rate: Decimal, currency: str) -> "Money":
+        """This amount in `currency`, given `rate` units of `currency` per unit of ours."""
+        with localcontext(CONTEXT):
+            return Money(self.amount * to_decimal(rate), currency)
+
+    @property
+    def minor_amount(self) -> int:
+        """Integer minor units (CLDR exponent). Payment adapters apply their own rules on top."""
+        return int(self.amount.scaleb(minor_units(self.currency)))
+
+    def format(self, locale: str) -> str:
+        return format_currency(self.amount, self.currency, locale=locale)
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+
+def sum_money(items: list[Money], currency: str) -> Money:
+    total = Money.zero(currency)
+    for item in items:
+        total = total + item
+    return total

@@ -1,0 +1,133 @@
+"""Exchange rates: load central-bank feeds and manual quotes, convert money."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+from flask import current_app, g, has_app_context
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from marketplace.clock import now
+from marketplace.errors import Invalid
+from marketplace.i18n import currency_name, currency_symbol
+from marketplace.money import Money, check_currency, to_decimal
+from marketplace.rates import feeds
+from marketplace.rates.conversion import CrossRate, Edge, NoRate, RateTable
+from marketplace.rates.errors import RateErrorCode
+from marketplace.rates.models import FxRate
+
+
+def store_quotes(session: Session, quotes: list[feeds.Quote]) -> int:
+    """Insert or update quotes (one row per base, quote, source and date); commits."""
+    loaded_at = now()
+    existing = {
+        (row.base, row.quote, row.source, row.as_of): row
+        for row in session.scalars(
+            select(FxRate).where(FxRate.as_of.in_({q.as_of for q in quotes}),
+                                 FxRate.source.in_({q.source for q in quotes}))
+        )
+    }
+    for quote in quotes:
+        row = existing.get((quote.base, quote.quote, quote.source, quote.as_of))
+        if row is None:
+            row = FxRate(base=quote.base, quote=quote.quote, source=quote.source, as_of=quote.as_of)
+            session.add(row)
+            existing[(quote.base, quote.quote, quote.source, quote.as_of)] = row
+        row.rate = quote.rate
+        row.loaded_at = loaded_at
+    session.commit()
+    forget_table()
+    return len(quotes)
+
+
+def refresh(session: Session, source: str, path: Path | None = None) -> list[feeds.Quote]:
+    data = path.read_bytes() if path else feeds.fetch(source)
+    quotes = feeds.parse(source, data)
+    store_quotes(session, quotes)
+    return quotes
+
+
+def set_manual(session: Session, base: str, quote: str, rate: Decimal | str, as_of: date | None = None) -> feeds.Quote:
+    base, quote = check_currency(base), check_currency(quote)
+    value = to_decimal(rate)
+    if value <= 0 or base == quote:
+        raise ValueError("a rate must be positive and join two different currencies")
+    item = feeds.Quote(base=base, quote=quote, rate=value, as_of=as_of or now().date(), source="manual")
+    store_quotes(session, [item])
+    return item
+
+
+def load_table(session: Session) -> RateTable:
+    """The newest quote of each (base, quote, source)."""
+    newest = (
+        select(FxRate.base, FxRate.quote, FxRate.source, func.max(FxRate.as_of).label("as_of"))
+        .group_by(FxRate.base, FxRate.quote, FxRate.source)
+        .subquery()
+    )
+    rows = session.execute(
+        select(FxRate).join(
+            newest,
+            (FxRate.base == newest.c.base) & (FxRate.quote == newest.c.quote)
+            & (FxRate.source == newest.c.source) & (FxRate.as_of == newest.c.as_of),
+        )
+    ).scalars()
+    return RateTable(Edge(r.base, r.quote, Decimal(r.rate), r.as_of, r.source) for r in rows)
+
+
+def current_table(session: Session) -> RateTable:
+    """One table per request (or per CLI command)."""
+    if not has_app_context():
+        return load_table(session)
+    if "rate_table" not in g:
+        g.rate_table = load_table(session)
+    return g.rate_table
+
+
+def forget_table() -> None:
+    if has_app_context():
+        g.pop("rate_table", None)
+
+
+def cross_rate(session: Session, frm: str, to: str, field: str = "currency") -> CrossRate:
+    try:
+        return current_table(session).rate(frm, to)
+    except NoRate:
+        raise Invalid(RateErrorCode.NO_RATE, _("No exchange rate converts %(frm)s to %(to)s yet.", frm=frm, to=to),
+                      field=field) from None
+
+
+def convert(session: Session, money: Money, to: str, field: str = "currency") -> Money:
+    return money.converted(cross_rate(session, money.currency, to, field).rate, to)
+
+
+def is_stale(as_of: date | None) -> bool:
+    """A quote is stale once its date (taken as 00:00 UTC) is older than FX_STALE_AFTER_HOURS."""
+    if as_of is None:
+        return False
+    age = now() - datetime.combine(as_of, time.min, tzinfo=timezone.utc)
+    return age > timedelta(hours=current_app.config["FX_STALE_AFTER_HOURS"])
+
+
+def currency_overview(session: Session, locale: str) -> dict:
+    base = current_app.config["BASE_CURRENCY"]
+    table = current_table(session)
+    items = []
+    for code in current_app.config["SUPPORTED_CURRENCIES"]:
+        try:
+            cross = table.rate(code, base)
+            rate, as_of, source, stale = cross.rate, cross.as_of, cross.source, is_stale(cross.as_of)
+        except NoRate:
+            rate, as_of, source, stale = None, None, None, True
+        items.append({
+            "code": code,
+            "name": currency_name(code, locale),
+            "symbol": currency_symbol(code, locale),
+            "rate_to_base": rate,
+            "as_of": as_of,
+            "source": source,
+            "stale": stale,
+        })
+    return {"base": base, "currencies": items}

@@ -1,0 +1,106 @@
+"""Fixtures: one app per test session, a clean database for every test.
+
+The database is `TEST_DATABASE_URL` when set (the CI's second run points it
+at PostgreSQL; everything in that database is dropped first), otherwise a
+fresh SQLite file. The schema is built by the Alembic migrations, as in
+production.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from config import TestingConfig, database_url
+from marketplace import create_app, clock
+from marketplace.extensions import db as _db
+from marketplace.extensions import limiter
+from tests.factories import Factory
+
+#: Tables whose rows come from migrations (reference data), never truncated.
+REFERENCE_TABLES = {"alembic_version"}
+
+
+def _test_database_url(tmp_dir: Path) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    return database_url(url) if url else f"sqlite:///{tmp_dir / 'test.db'}"
+
+
+def _reset_postgres(url: str) -> None:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app():
+    tmp_dir = Path(tempfile.mkdtemp(prefix="buybrics-test-"))
+    url = _test_database_url(tmp_dir)
+    if url.startswith("postgresql"):
+        _reset_postgres(url)
+    app = create_app(TestingConfig, {"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": str(tmp_dir)})
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+
+
+def _truncate(app) -> None:
+    with app.app_context():
+        tables = [t for t in reversed(_db.metadata.sorted_tables) if t.name not in REFERENCE_TABLES]
+        with _db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(table.delete())
+
+
+@pytest.fixture(autouse=True)
+def _isolation(request):
+    """Every test starts with empty tables, an unfrozen clock and fresh rate limits."""
+    yield
+    clock.freeze(None)
+    if "app" in request.fixturenames:
+        app = request.getfixturevalue("app")
+        with app.app_context():
+            _db.session.remove()
+            limiter.reset()
+        _truncate(app)
+
+
+@pytest.fixture
+def db(app):
+    with app.app_context():
+        yield _db
+        _db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make(app, client):
+    """Builders for valid objects in one line: make.user(), make.vendor(), make.rates() ..."""
+    return Factory(app, client)
+
+
+def pytest_report_header(config):
+    url = os.environ.get("TEST_DATABASE_URL")
+    return f"database: {'PostgreSQL at ' + url if url else 'SQLite (temporary file)'}"

@@ -1,0 +1,208 @@
+"""Vendor onboarding: sign-up, tax-ID check, MSME classification, review."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import phonenumbers
+from babel.numbers import get_territory_currencies
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import Role, User
+from marketplace.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound
+from marketplace.money import Money
+from marketplace.rates import services as rates
+from vendors import msme, tax_ids
+from vendors.errors import VendorErrorCode
+from vendors.models import Vendor, VendorStatus, VendorStatusChange
+
+#: action -> (statuses it may start from, status it leads to, whether a reason is required)
+TRANSITIONS: dict[str, tuple[tuple[VendorStatus, ...], VendorStatus, bool]] = {
+    "approve": ((VendorStatus.PENDING_REVIEW, VendorStatus.SUSPENDED), VendorStatus.APPROVED, False),
+    "reject": ((VendorStatus.PENDING_REVIEW,), VendorStatus.REJECTED, True),
+    "suspend": ((VendorStatus.APPROVED,), VendorStatus.SUSPENDED, True),
+}
+#: Changing these sends an approved vendor back to review.
+REVIEWED_FIELDS = ("tax_id", "country")
+
+
+def country_currency(country: str) -> str:
+    currencies = get_territory_currencies(country, date.today())
+    return currencies[0] if currencies else current_app.config["BASE_CURRENCY"]
+
+
+def check_country(country: str) -> None:
+    if country not in current_app.config["ELIGIBLE_COUNTRIES"]:
+        raise Invalid(VendorErrorCode.COUNTRY_NOT_ELIGIBLE,
+                      _("Vendors from %(country)s cannot onboard; eligible countries: %(list)s.",
+                        country=country, list=", ".join(current_app.config["ELIGIBLE_COUNTRIES"])),
+                      field="country")
+
+
+def check_tax_id(country: str, value: str) -> tax_ids.TaxId:
+    try:
+        return tax_ids.validate_tax_id(country, value)
+    except tax_ids.InvalidTaxId as error:
+        raise Invalid(VendorErrorCode.INVALID_TAX_ID, error.message, field="tax_id") from None
+
+
+def normalize_phone(value: str, country: str) -> str:
+    try:
+        number = phonenumbers.parse(value, country)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise Invalid(VendorErrorCode.INVALID_PHONE,
+                      _("Not a valid phone number for %(country)s; include the country code if it is foreign.",
+                        country=country), field="phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def classify(session: Session, country: str, sector: str, employees: int, turnover: Money,
+             investment: Money | None) -> msme.MsmeResult:
+    """Apply the country's MSME rule, converting amounts into the rule's currency first."""
+    rule = msme.rule_for(country)
+    if rule.currency:
+        turnover = rates.convert(session, turnover, rule.currency, field="annual_turnover")
+        if investment is not None:
+            investment = rates.convert(session, investment, rule.currency, field="investment")
+    try:
+        return msme.classify(country, sector, employees, turnover.amount,
+                             investment.amount if investment is not None else None)
+    except msme.MsmeInputError as error:
+        raise Invalid(VendorErrorCode.MSME_INPUT_MISSING, str(error), field=error.field) from None
+
+
+def _ensure_tax_id_free(session: Session, country: str, tax_id: str, vendor_id: int | None = None) -> None:
+    query = select(func.count()).select_from(Vendor).where(Vendor.country == country, Vendor.tax_id == tax_id)
+    if vendor_id is not None:
+        query = query.where(Vendor.id != vendor_id)
+    if session.scalar(query):
+        raise Conflict(VendorErrorCode.TAX_ID_TAKEN, _("A vendor with this tax ID is already onboarded."),
+                       field="tax_id")
+
+
+def _record(vendor: Vendor, to_status: VendorStatus, actor: User | None, reason: str | None) -> None:
+    vendor.history.append(VendorStatusChange(from_status=vendor.status,
+                                             to_status=to_status, reason=reason,
+                                             actor_id=actor.id if actor else None))
+    vendor.status = to_status
+    vendor.status_reason = reason
+
+
+def _apply_profile(session: Session, vendor: Vendor, data: dict[str, Any]) -> None:
+    """Validate and set profile fields on `vendor` (new or existing)."""
+    country = data.get("country", vendor.country)
+    check_country(country)
+    if "tax_id" in data or "country" in data:
+        tax = check_tax_id(country, data.get("tax_id", vendor.tax_id))
+        _ensure_tax_id_free(session, country, tax.number, vendor.id)
+        vendor.tax_id, vendor.tax_id_type = tax.number, tax.type
+    if "phone" in data or "country" in data:
+        vendor.phone = normalize_phone(data.get("phone", vendor.phone), country)
+    for name in ("legal_name", "display_name", "contact_email", "sector", "employees", "description"):
+        if name in data:
+            setattr(vendor, name, data[name])
+    if "annual_turnover" in data:
+        vendor.annual_turnover = data["annual_turnover"]
+    if "investment" in data:
+        vendor.investment = data["investment"]
+    vendor.country = country
+    vendor.currency = country_currency(country)
+    result = classify(session, country, vendor.sector, vendor.employees, vendor.annual_turnover, vendor.investment)
+    vendor.msme_class, vendor.msme_rule, vendor.msme_subtype = result.msme_class, result.rule, result.subtype
+
+
+def _commit(session: Session) -> None:
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(VendorErrorCode.TAX_ID_TAKEN, _("A vendor with this tax ID is already onboarded."),
+                       field="tax_id") from None
+
+
+def create_vendor(session: Session, owner: User, data: dict[str, Any]) -> Vendor:
+    if session.scalar(select(func.count()).select_from(Vendor).where(Vendor.owner_id == owner.id)):
+        raise Conflict(VendorErrorCode.PROFILE_EXISTS, _("This account already has a vendor profile."))
+    vendor = Vendor(owner_id=owner.id, description={})
+    _apply_profile(session, vendor, data)
+    _record(vendor, VendorStatus.PENDING_REVIEW, owner, None)
+    session.add(vendor)
+    _commit(session)
+    return vendor
+
+
+def find_vendor(session: Session, vendor_id: int) -> Vendor:
+    vendor = session.get(Vendor, vendor_id)
+    if vendor is None:
+        raise NotFound(VendorErrorCode.NOT_FOUND, _("No such vendor."))
+    return vendor
+
+
+def can_see_private(vendor: Vendor, viewer: User | None) -> bool:
+    return viewer is not None and (viewer.id == vendor.owner_id or viewer.role == Role.ADMIN)
+
+
+def get_vendor(session: Session, vendor_id: int, viewer: User | None) -> tuple[Vendor, bool]:
+    """The vendor and whether `viewer` may see its private fields; unapproved vendors are hidden."""
+    vendor = find_vendor(session, vendor_id)
+    private = can_see_private(vendor, viewer)
+    if not vendor.is_public and not private:
+        raise NotFound(VendorErrorCode.NOT_FOUND, _("No such vendor."))
+    return vendor, private
+
+
+def vendor_history(session: Session, vendor_id: int, viewer: User) -> list[VendorStatusChange]:
+    vendor = find_vendor(session, vendor_id)
+    if not can_see_private(vendor, viewer):
+        raise NotFound(VendorErrorCode.NOT_FOUND, _("No such vendor."))
+    return list(vendor.history)
+
+
+def update_vendor(session: Session, actor: User, vendor_id: int, data: dict[str, Any]) -> Vendor:
+    vendor = find_vendor(session, vendor_id)
+    if vendor.owner_id != actor.id:
+        if vendor.is_public:
+            raise Forbidden(VendorErrorCode.NOT_OWNER, _("Only the vendor's owner may change it."))
+        raise NotFound(VendorErrorCode.NOT_FOUND, _("No such vendor."))
+    before = [getattr(vendor, name) for name in REVIEWED_FIELDS]
+    _apply_profile(session, vendor, data)
+    reviewed_change = before != [getattr(vendor, name) for name in REVIEWED_FIELDS]
+    if vendor.status == VendorStatus.APPROVED and reviewed_change:
+        _record(vendor, VendorStatus.PENDING_REVIEW, actor, _("Tax ID or country changed; back to review."))
+    elif vendor.status == VendorStatus.REJECTED:
+        _record(vendor, VendorStatus.PENDING_REVIEW, actor, _("Resubmitted after rejection."))
+    _commit(session)
+    return vendor
+
+
+def change_status(session: Session, actor: User, vendor_id: int, action: str, reason: str | None) -> Vendor:
+    if actor.role != Role.ADMIN:
+        raise Forbidden(ErrorCode.FORBIDDEN, _("Only admins review vendors."))
+    sources, target, needs_reason = TRANSITIONS[action]
+    vendor = session.scalar(select(Vendor).where(Vendor.id == vendor_id).with_for_update())
+    if vendor is None:
+        raise NotFound(VendorErrorCode.NOT_FOUND, _("No such vendor."))
+    if vendor.status not in sources:
+        raise Conflict(VendorErrorCode.INVALID_TRANSITION,
+                       _("A vendor that is %(status)s cannot be %(action)s.", status=vendor.status,
+                         action=target), current_status=vendor.status)
+    if needs_reason and not (reason or "").strip():
+        raise Invalid(ErrorCode.VALIDATION_ERROR, _("A reason is required."), field="reason")
+    _record(vendor, target, actor, reason or None)
+    session.commit()
+    return vendor
+
+
+def review_queue(session: Session, status: str | None, page: int, per_page: int) -> dict[str, Any]:
+    query = select(Vendor)
+    if status:
+        query = query.where(Vendor.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    items = session.scalars(query.order_by(Vendor.created_at, Vendor.id).limit(per_page).offset((page - 1) * per_page))
+    return {"items": list(items), "total": total, "page": page, "per_page": per_page}
