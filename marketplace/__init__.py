@@ -15,6 +15,9 @@ def create_app(config_class: type[Config] | None = None, overrides: dict[str, An
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_object(config_class)
     app.config.update(overrides or {})
+    from marketplace.openapi import IdConverter
+
+    app.url_map.converters["id"] = IdConverter
 
     register_extensions(app)
     register_blueprints(app)

@@ -1,10 +1,99 @@
-"""`flask seed-demo`: idempotent demo data for the embedded default."""
+"""`flask seed-demo`: idempotent demo data for the embedded default.
+
+Demo accounts (documented in README.md):
+    admin@buybrics.example     demo-admin-pass     admin
+    manager@buybrics.example   demo-manager-pass   campaign_manager
+    shopper@buybrics.example   demo-shopper-pass   shopper
+    vendor-br@buybrics.example demo-vendor-pass    vendor (one per founding member: br, ru, in, cn, za)
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
 import click
 from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from marketplace.accounts import services as accounts
+from marketplace.accounts.models import Role, User
+from marketplace.extensions import db
+from marketplace.money import Money
+from marketplace.rates import feeds
+from marketplace.rates import services as rates
+from vendors import services as vendors
+from vendors.models import Vendor, VendorStatus
+
+RATE_SNAPSHOTS = (("ecb", "ecb-eurofxref-daily.xml"), ("cbr", "cbr-XML_daily.xml"), ("manual", "manual.json"))
+
+STAFF = (
+    ("admin@buybrics.example", "demo-admin-pass", Role.ADMIN),
+    ("manager@buybrics.example", "demo-manager-pass", Role.CAMPAIGN_MANAGER),
+    ("shopper@buybrics.example", "demo-shopper-pass", Role.SHOPPER),
+)
+VENDOR_PASSWORD = "demo-vendor-pass"
+
+VENDORS = (
+    {"country": "BR", "legal_name": "Café Serra Azul Ltda", "display_name": "Café Serra Azul", "tax_id": "11222333000181",
+     "phone": "+55 35 99876-5432", "sector": "agriculture", "employees": 8, "turnover": ("290000.00", "BRL"),
+     "description": {"pt": "Cafés especiais do sul de Minas Gerais.", "en": "Speciality coffee from southern Minas Gerais."}},
+    {"country": "RU", "legal_name": "ООО «Павловопосадские узоры»", "display_name": "Pavlovo Posad Shawls",
+     "tax_id": "1234567894", "phone": "+7 496 432-11-22", "sector": "manufacturing", "employees": 40,
+     "turnover": ("300000000.00", "RUB"),
+     "description": {"ru": "Платки с традиционным набивным рисунком.", "en": "Traditional printed wool shawls."}},
+    {"country": "IN", "legal_name": "Kashmir Loom Crafts LLP", "display_name": "Kashmir Loom", "tax_id": "27AAPFU0939F1ZV",
+     "phone": "+91 94190 12345", "sector": "manufacturing", "employees": 15, "turnover": ("45000000.00", "INR"),
+     "investment": ("8000000.00", "INR"),
+     "description": {"hi": "हाथ से बुनी पश्मीना शॉल।", "en": "Hand-woven pashmina shawls."}},
+    {"country": "CN", "legal_name": "云南普洱茶业有限公司", "display_name": "Yunnan Pu'er Tea", "tax_id": "91110000600037341L",
+     "phone": "+86 871 6512 3456", "sector": "agriculture", "employees": 25, "turnover": ("4000000.00", "CNY"),
+     "description": {"zh": "云南古树普洱茶饼。", "en": "Aged Pu'er tea cakes from Yunnan."}},
+    {"country": "ZA", "legal_name": "Cape Rooibos Co-operative (Pty) Ltd", "display_name": "Cape Rooibos",
+     "tax_id": "0001339050", "phone": "+27 21 555 0199", "sector": "agriculture", "employees": 30,
+     "turnover": ("12000000.00", "ZAR"),
+     "description": {"en": "Organic rooibos from the Cederberg."}},
+)
+
+
+def load_rate_snapshots() -> int:
+    count = 0
+    for source, name in RATE_SNAPSHOTS:
+        count += rates.store_quotes(db.session, feeds.parse(source, feeds.snapshot_path(name).read_bytes()))
+    return count
+
+
+def ensure_user(email: str, password: str, role: str) -> User:
+    user = db.session.scalar(select(User).where(User.email == email))
+    return user or accounts.create_user(db.session, email, password, role)
+
+
+def ensure_vendor(spec: dict, admin: User) -> Vendor:
+    owner = ensure_user(f"vendor-{spec['country'].lower()}@buybrics.example", VENDOR_PASSWORD, Role.VENDOR)
+    vendor = db.session.scalar(select(Vendor).where(Vendor.owner_id == owner.id))
+    if vendor is None:
+        data = {
+            "legal_name": spec["legal_name"], "display_name": spec["display_name"], "country": spec["country"],
+            "tax_id": spec["tax_id"], "contact_email": owner.email, "phone": spec["phone"],
+            "sector": spec["sector"], "employees": spec["employees"],
+            "annual_turnover": Money(Decimal(spec["turnover"][0]), spec["turnover"][1]),
+            "description": spec["description"],
+        }
+        if "investment" in spec:
+            data["investment"] = Money(Decimal(spec["investment"][0]), spec["investment"][1])
+        vendor = vendors.create_vendor(db.session, owner, data)
+    if vendor.status != VendorStatus.APPROVED:
+        vendor = vendors.change_status(db.session, admin, vendor.id, "approve", "Demo vendor")
+    return vendor
 
 
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command() -> None:
-    """Load demo rates, staff accounts and approved vendors (safe to run again)."""
-    raise click.ClickException("not ready")
+    """Load demo rates, accounts and approved vendors (safe to run again)."""
+    click.echo(f"rates: {load_rate_snapshots()} quotes from the bundled ECB, CBR and manual snapshots")
+    users = {role: ensure_user(email, password, role) for email, password, role in STAFF}
+    for email, password, role in STAFF:
+        click.echo(f"account: {email} / {password} ({role})")
+    for spec in VENDORS:
+        vendor = ensure_vendor(spec, users[Role.ADMIN])
+        click.echo(f"vendor: {vendor.display_name} ({vendor.country}, {vendor.msme_class}, {vendor.status}) "
+                   f"login vendor-{vendor.country.lower()}@buybrics.example / {VENDOR_PASSWORD}")

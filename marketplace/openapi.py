@@ -5,9 +5,21 @@ import http
 
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
+from werkzeug.routing import IntegerConverter
 
 from marketplace.errors import PROBLEM_MEDIA_TYPE, http_exception_problem
-from marketplace.schemas import ProblemSchema
+from marketplace.schemas import DecimalString, ProblemSchema
+
+
+class IdConverter(IntegerConverter):
+    """`<id:name>`: a database id (1 .. 2**31-1); anything else is a 404, never an overflow."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+
+def id_param_schema(_converter) -> dict:
+    return {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
 
 
 class MarketplaceApi(Api):
@@ -29,6 +41,8 @@ class MarketplaceApi(Api):
 
     def _init_spec(self, **kwargs):
         super()._init_spec(**kwargs)
+        self.register_field(DecimalString, "string", "decimal")
+        self.register_converter(IdConverter, id_param_schema)
         self.spec.components.security_scheme(
             "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Access token from /api/v1/auth/token"}
         )

@@ -56,6 +56,10 @@ class MoneySchema(BaseSchema):
 
     @ma.validates_schema
     def check_amount(self, data: dict, **kwargs: Any) -> None:
+        # A money value is always whole, even inside a partial update.
+        missing = {name: ["Missing data for required field."] for name in ("amount", "currency") if name not in data}
+        if missing:
+            raise ma.ValidationError(missing)
         amount: Decimal = data["amount"]
         if amount < 0:
             raise ma.ValidationError("Must not be negative.", "amount")
@@ -86,7 +90,12 @@ class PageSchema(BaseSchema):
 
 
 class ProblemSchema(ma.Schema):
-    """RFC 9457 problem document, the body of every error response."""
+    """RFC 9457 problem document, the body of every error response.
+
+    Extension members (e.g. `current_status`) may appear beside these."""
+
+    class Meta:
+        unknown = ma.INCLUDE
 
     type = fields.String(required=True)
     title = fields.String(required=True)

@@ -39,7 +39,7 @@ class Vendors(MethodView):
         return services.review_queue(db.session, args.get("status"), args["page"], args["per_page"])
 
 
-@blp.route("/vendors/<int:vendor_id>")
+@blp.route("/vendors/<id:vendor_id>")
 class VendorItem(MethodView):
     @blp.arguments(LocaleArgs, location="query")
     @blp.response(200, VendorSchema)
@@ -60,7 +60,7 @@ class VendorItem(MethodView):
         return services.update_vendor(db.session, current_user(), vendor_id, data)
 
 
-@blp.route("/vendors/<int:vendor_id>/history")
+@blp.route("/vendors/<id:vendor_id>/history")
 class VendorHistory(MethodView):
     @auth_required(blp)
     @blp.response(200, HistorySchema)
@@ -83,6 +83,6 @@ def _transition(action: str, schema):
     return type(f"Vendor{action.capitalize()}", (MethodView,), {"post": post})
 
 
-blp.route("/vendors/<int:vendor_id>/approve")(_transition("approve", OptionalReasonSchema))
-blp.route("/vendors/<int:vendor_id>/reject")(_transition("reject", ReasonSchema))
-blp.route("/vendors/<int:vendor_id>/suspend")(_transition("suspend", ReasonSchema))
+blp.route("/vendors/<id:vendor_id>/approve")(_transition("approve", OptionalReasonSchema))
+blp.route("/vendors/<id:vendor_id>/reject")(_transition("reject", ReasonSchema))
+blp.route("/vendors/<id:vendor_id>/suspend")(_transition("suspend", ReasonSchema))

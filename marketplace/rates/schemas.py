@@ -1,13 +1,13 @@
 from marshmallow import fields
 
-from marketplace.schemas import BaseSchema
+from marketplace.schemas import BaseSchema, DecimalString
 
 
 class CurrencySchema(BaseSchema):
     code = fields.String(required=True)
     name = fields.String(required=True)
     symbol = fields.String(required=True)
-    rate_to_base = fields.Decimal(as_string=True, allow_none=True,
+    rate_to_base = DecimalString(allow_none=True, dump_only=True,
                                   metadata={"description": "Units of the base currency worth one unit of this one."})
     as_of = fields.Date(allow_none=True, metadata={"description": "Date of the oldest quote the rate rests on."})
     source = fields.String(allow_none=True, metadata={"description": "Feeds used: ecb, cbr, manual (joined by +)."})
