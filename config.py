@@ -67,6 +67,14 @@ class Config:
     # Pagination
     MAX_PER_PAGE = 100
 
+    # Search
+    SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "embedded")
+    SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(BASE_DIR / "instance" / "search"))
+    ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "http://127.0.0.1:9200")
+    ELASTICSEARCH_INDEX = os.environ.get("ELASTICSEARCH_INDEX", "buybrics-products")
+    #: Deliver outbox events right after each committing request (the embedded default).
+    OUTBOX_DRAIN_INLINE = os.environ.get("OUTBOX_DRAIN_INLINE", "1" if SEARCH_BACKEND == "embedded" else "0") == "1"
+
 
 class DevelopmentConfig(Config):
     pass

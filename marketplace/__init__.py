@@ -45,15 +45,23 @@ def register_extensions(app: Flask) -> None:
 
     register_sqlite_pragmas(app)
 
+    from catalog.search.services import init_search
+    from marketplace.outbox import drain_after_request
+
+    init_search(app)
+    if app.config["OUTBOX_DRAIN_INLINE"]:
+        app.after_request(drain_after_request)
+
 
 def register_blueprints(app: Flask) -> None:
+    from catalog.routes import blp as catalog_blp
     from marketplace.accounts.routes import blp as accounts_blp
     from marketplace.extensions import api
     from marketplace.health import blp as health_blp
     from marketplace.rates.routes import blp as rates_blp
     from vendors.routes import blp as vendors_blp
 
-    for blueprint in (health_blp, accounts_blp, rates_blp, vendors_blp):
+    for blueprint in (health_blp, accounts_blp, rates_blp, vendors_blp, catalog_blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
 
 
@@ -64,13 +72,17 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from catalog.cli import search_cli
     from marketplace.accounts.cli import users_cli
     from marketplace.demo import seed_demo_command
     from marketplace.rates.cli import fx_cli
+    from marketplace.worker import worker_command
 
     app.cli.add_command(users_cli)
     app.cli.add_command(fx_cli)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(search_cli)
+    app.cli.add_command(worker_command)
 
 
 def _root():

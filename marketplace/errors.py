@@ -34,6 +34,7 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     RATE_LIMITED = "rate_limited"
     INTERNAL_ERROR = "internal_error"
+    SERVICE_UNAVAILABLE = "service_unavailable"
 
 
 TITLES = {
@@ -48,6 +49,7 @@ TITLES = {
     422: _l("Invalid input"),
     429: _l("Too many requests"),
     500: _l("Internal server error"),
+    503: _l("Service unavailable"),
 }
 
 HTTP_CODES = {
@@ -62,6 +64,7 @@ HTTP_CODES = {
     422: ErrorCode.VALIDATION_ERROR,
     429: ErrorCode.RATE_LIMITED,
     500: ErrorCode.INTERNAL_ERROR,
+    503: ErrorCode.SERVICE_UNAVAILABLE,
 }
 
 
@@ -106,6 +109,12 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     status = 409
+
+
+class Unavailable(DomainError):
+    """A system we depend on is down; the request may be retried."""
+
+    status = 503
 
 
 class Invalid(DomainError):

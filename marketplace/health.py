@@ -3,6 +3,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 from sqlalchemy import text
 
+from marketplace import outbox
 from marketplace.extensions import db
 from marketplace.schemas import BaseSchema
 
@@ -14,9 +15,19 @@ class ComponentSchema(BaseSchema):
     detail = fields.String()
 
 
+class SearchHealthSchema(ComponentSchema):
+    documents = fields.Integer(allow_none=True)
+
+
+class OutboxSchema(BaseSchema):
+    backlog = fields.Integer(allow_none=True, metadata={"description": "Events not yet delivered."})
+
+
 class HealthSchema(BaseSchema):
     status = fields.String(required=True)
     database = fields.Nested(ComponentSchema, required=True)
+    search = fields.Nested(SearchHealthSchema, required=True)
+    outbox = fields.Nested(OutboxSchema, required=True)
 
 
 class PingSchema(BaseSchema):
@@ -37,8 +48,14 @@ class Health(MethodView):
     @blp.response(200, HealthSchema)
     def get(self):
         """Database, search engine and outbox state"""
+        from catalog.search.services import health as search_health
+
         database = database_health()
-        return {"status": "ok" if database["status"] == "ok" else "degraded", "database": database}
+        search = search_health()
+        backlog = outbox.backlog(db.session) if database["status"] == "ok" else None
+        healthy = database["status"] == "ok" and search["status"] == "ok"
+        return {"status": "ok" if healthy else "degraded", "database": database, "search": search,
+                "outbox": {"backlog": backlog}}
 
 
 @blp.route("/ping")

@@ -9,7 +9,7 @@ No floats: constructing from a float is a TypeError.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision, list_currencies
@@ -59,10 +59,23 @@ def to_decimal(value: Decimal | int | str) -> Decimal:
     return amount
 
 
+def exact_product(a: Decimal, b: Decimal) -> Decimal:
+    """a * b without any rounding, so that `Money` rounds a product once, not twice.
+
+    (Rounding to 34 digits first could turn 0.00499...9 into 0.005 and then into 0.01.)
+    A product has at most as many digits as its two factors together.
+    """
+    digits = len(a.as_tuple().digits) + len(b.as_tuple().digits)
+    return Context(prec=digits, rounding=ROUNDING, Emax=MAX_EMAX, Emin=MIN_EMIN).multiply(a, b)
+
+
 def round_amount(amount: Decimal, currency: str) -> Decimal:
     """The one rounding rule: half up to the currency's minor units."""
-    with localcontext(CONTEXT):
-        return amount.quantize(quantum(currency), rounding=ROUNDING)
+    try:
+        rounded = amount.quantize(quantum(currency), rounding=ROUNDING, context=CONTEXT)
+    except InvalidOperation:
+        raise ValueError(f"amount {amount} is too large for {currency}") from None
+    return rounded.copy_abs() if rounded.is_zero() else rounded  # no "-0.00"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,18 +101,17 @@ class Money:
 
     def __add__(self, other: "Money") -> "Money":
         self._same(other)
-        return Money(self.amount + other.amount, self.currency)
+        return Money(CONTEXT.add(self.amount, other.amount), self.currency)
 
     def __sub__(self, other: "Money") -> "Money":
         self._same(other)
-        return Money(self.amount - other.amount, self.currency)
+        return Money(CONTEXT.subtract(self.amount, other.amount), self.currency)
 
     def __neg__(self) -> "Money":
-        return Money(-self.amount, self.currency)
+        return Money(self.amount.copy_negate(), self.currency)  # exact; unary minus would round to 28 digits
 
     def __mul__(self, factor: Decimal | int) -> "Money":
-        with localcontext(CONTEXT):
-            return Money(self.amount * to_decimal(factor), self.currency)
+        return Money(exact_product(self.amount, to_decimal(factor)), self.currency)
 
     __rmul__ = __mul__
 
@@ -121,13 +133,12 @@ class Money:
 
     def converted(self, rate: Decimal, currency: str) -> "Money":
         """This amount in `currency`, given `rate` units of `currency` per unit of ours."""
-        with localcontext(CONTEXT):
-            return Money(self.amount * to_decimal(rate), currency)
+        return Money(exact_product(self.amount, to_decimal(rate)), currency)
 
     @property
     def minor_amount(self) -> int:
         """Integer minor units (CLDR exponent). Payment adapters apply their own rules on top."""
-        return int(self.amount.scaleb(minor_units(self.currency)))
+        return int(self.amount.scaleb(minor_units(self.currency), CONTEXT))
 
     def format(self, locale: str) -> str:
         return format_currency(self.amount, self.currency, locale=locale)

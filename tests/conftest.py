@@ -22,7 +22,7 @@ from marketplace.extensions import limiter
 from tests.factories import Factory
 
 #: Tables whose rows come from migrations (reference data), never truncated.
-REFERENCE_TABLES = {"alembic_version"}
+REFERENCE_TABLES = {"alembic_version", "categories"}
 
 
 def _test_database_url(tmp_dir: Path) -> str:
@@ -46,7 +46,7 @@ def app():
     url = _test_database_url(tmp_dir)
     if url.startswith("postgresql"):
         _reset_postgres(url)
-    app = create_app(TestingConfig, {"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": str(tmp_dir)})
+    app = create_app(TestingConfig, {"SQLALCHEMY_DATABASE_URI": url, "SEARCH_INDEX_DIR": str(tmp_dir / "search")})
     with app.app_context():
         upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     yield app
@@ -75,6 +75,7 @@ def _isolation(request):
         with app.app_context():
             _db.session.remove()
             limiter.reset()
+            app.extensions["search_engine"].reindex([])  # an empty index
         _truncate(app)
 
 

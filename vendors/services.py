@@ -12,12 +12,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from marketplace import outbox
 from marketplace.accounts.models import Role, User
+from marketplace.extensions import db
 from marketplace.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound
 from marketplace.money import Money
 from marketplace.rates import services as rates
 from vendors import msme, tax_ids
-from vendors.errors import VendorErrorCode
+from vendors.errors import SEARCH_VENDOR_TOPIC, VendorErrorCode
 from vendors.models import Vendor, VendorStatus, VendorStatusChange
 
 #: action -> (statuses it may start from, status it leads to, whether a reason is required)
@@ -66,14 +68,21 @@ def classify(session: Session, country: str, sector: str, employees: int, turnov
              investment: Money | None) -> msme.MsmeResult:
     """Apply the country's MSME rule, converting amounts into the rule's currency first."""
     rule = msme.rule_for(country)
+    no_investment_rate: Invalid | None = None
     if rule.currency:
         turnover = rates.convert(session, turnover, rule.currency, field="annual_turnover")
         if investment is not None:
-            investment = rates.convert(session, investment, rule.currency, field="investment")
+            # Only India's rule uses investment: a missing rate matters only if the rule asks for it.
+            try:
+                investment = rates.convert(session, investment, rule.currency, field="investment")
+            except Invalid as error:
+                investment, no_investment_rate = None, error
     try:
         return msme.classify(country, sector, employees, turnover.amount,
                              investment.amount if investment is not None else None)
     except msme.MsmeInputError as error:
+        if error.field == "investment" and no_investment_rate is not None:
+            raise no_investment_rate from None
         raise Invalid(VendorErrorCode.MSME_INPUT_MISSING, str(error), field=error.field) from None
 
 
@@ -87,6 +96,9 @@ def _ensure_tax_id_free(session: Session, country: str, tax_id: str, vendor_id: 
 
 
 def _record(vendor: Vendor, to_status: VendorStatus, actor: User | None, reason: str | None) -> None:
+    if vendor.id is not None and (vendor.status == VendorStatus.APPROVED) != (to_status == VendorStatus.APPROVED):
+        # the vendor's products enter or leave the public catalog and search
+        outbox.record(db.session, SEARCH_VENDOR_TOPIC, vendor.id)
     vendor.history.append(VendorStatusChange(from_status=vendor.status,
                                              to_status=to_status, reason=reason,
                                              actor_id=actor.id if actor else None))

@@ -84,6 +84,10 @@ def login(session: Session, email: str, password: str, ttl: timedelta) -> tuple[
     return issue_token(session, authenticate(session, email, password), ttl)
 
 
+#: RFC 6750 section 3: a 401 for a bad bearer token carries this challenge.
+INVALID_TOKEN_CHALLENGE = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
+
 def user_for_token(session: Session, token: str) -> User:
     row = session.execute(
         select(User, AccessToken.expires_at)
@@ -91,8 +95,10 @@ def user_for_token(session: Session, token: str) -> User:
         .where(AccessToken.token_hash == hash_token(token))
     ).first()
     if row is None:
-        raise Unauthorized(AccountErrorCode.INVALID_TOKEN, _("The access token is unknown or revoked."))
+        raise Unauthorized(AccountErrorCode.INVALID_TOKEN, _("The access token is unknown or revoked."),
+                           headers=INVALID_TOKEN_CHALLENGE)
     user, expires_at = row
     if expires_at <= now() or not user.is_active:
-        raise Unauthorized(AccountErrorCode.INVALID_TOKEN, _("The access token has expired."))
+        raise Unauthorized(AccountErrorCode.INVALID_TOKEN, _("The access token has expired."),
+                           headers=INVALID_TOKEN_CHALLENGE)
     return user

@@ -1,4 +1,3 @@
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import click
@@ -31,7 +30,7 @@ def refresh(source: str, path: Path | None) -> None:
 def set_rate(base: str, quote: str, rate: str) -> None:
     """Set a manual rate for a pair no bank publishes."""
     try:
-        item = services.set_manual(db.session, base, quote, Decimal(rate))
-    except (ValueError, InvalidOperation) as error:
+        item = services.set_manual(db.session, base, quote, rate)
+    except ValueError as error:  # includes CurrencyError
         raise click.ClickException(str(error)) from None
-    click.echo(f"1 {item.base} = {item.rate} {item.quote} (manual, {item.as_of})")
+    click.echo(f"1 {item.base} = {item.rate:f} {item.quote} (manual, {item.as_of})")

@@ -1,3 +1,4 @@
+import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -12,7 +13,8 @@ blp = Blueprint("currencies", __name__, description="Supported currencies and ex
 
 @blp.route("/currencies")
 class Currencies(MethodView):
-    @blp.arguments(LocaleArgs, location="query")
+    # webargs ignores unknown query parameters by default; refuse them like unknown body fields.
+    @blp.arguments(LocaleArgs, location="query", unknown=ma.RAISE)
     @blp.response(200, CurrencyListSchema)
     def get(self, _args):
         """Supported currencies, localized, with their rate to the base currency"""

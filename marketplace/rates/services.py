@@ -50,11 +50,28 @@ def refresh(session: Session, source: str, path: Path | None = None) -> list[fee
     return quotes
 
 
+#: A manual rate must be a plausible exchange rate (as the feeds' are) that the
+#: NUMERIC(38, 18) column keeps exactly on every database.
+MANUAL_RATE_RANGE = (Decimal("1e-12"), Decimal("1e12"))
+RATE_PLACES = 18
+
+
 def set_manual(session: Session, base: str, quote: str, rate: Decimal | str, as_of: date | None = None) -> feeds.Quote:
+    """Store "1 `base` = `rate` `quote`" as a manual quote dated `as_of` (today); ValueError says what is wrong."""
     base, quote = check_currency(base), check_currency(quote)
-    value = to_decimal(rate)
-    if value <= 0 or base == quote:
-        raise ValueError("a rate must be positive and join two different currencies")
+    if base == quote:
+        raise ValueError("a rate must join two different currencies")
+    try:
+        value = to_decimal(rate)
+    except ValueError:
+        raise ValueError(f"the rate {rate!r} is not a decimal number such as 7.1") from None
+    low, high = MANUAL_RATE_RANGE
+    if value <= 0:
+        raise ValueError(f"the rate {rate!r} must be positive")
+    if not low <= value <= high:
+        raise ValueError(f"the rate {rate!r} is outside any plausible range ({low:f} to {high:f})")
+    if _canonical(value).as_tuple().exponent < -RATE_PLACES:
+        raise ValueError(f"the rate {rate!r} has more than {RATE_PLACES} decimal places")
     item = feeds.Quote(base=base, quote=quote, rate=value, as_of=as_of or now().date(), source="manual")
     store_quotes(session, [item])
     return item
@@ -74,7 +91,16 @@ def load_table(session: Session) -> RateTable:
             & (FxRate.source == newest.c.source) & (FxRate.as_of == newest.c.as_of),
         )
     ).scalars()
-    return RateTable(Edge(r.base, r.quote, Decimal(r.rate), r.as_of, r.source) for r in rows)
+    return RateTable(Edge(r.base, r.quote, _canonical(Decimal(r.rate)), r.as_of, r.source) for r in rows)
+
+
+def _canonical(rate: Decimal) -> Decimal:
+    """The rate without trailing fractional zeros, so every database gives the same digits
+    (PostgreSQL's NUMERIC(38, 18) pads 1.1552 to 1.155200000000000000; SQLite keeps the text)."""
+    sign, digits, exponent = rate.as_tuple()
+    while exponent < 0 and len(digits) > 1 and digits[-1] == 0:
+        digits, exponent = digits[:-1], exponent + 1
+    return Decimal((sign, digits, exponent))
 
 
 def current_table(session: Session) -> RateTable:

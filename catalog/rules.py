@@ -1,0 +1,20 @@
+"""Pure catalog rules (no database): HS codes."""
+from __future__ import annotations
+
+import re
+
+HS_CODE = re.compile(r"^\d{6}$")
+#: Harmonized System chapters run 01-97; chapter 77 is reserved for future use.
+HS_CHAPTERS = frozenset(range(1, 98)) - {77}
+
+
+def hs_code_problem(code: str) -> str | None:
+    """None when `code` is a plausible 6-digit HS code, else what is wrong with it."""
+    if not HS_CODE.match(code or ""):
+        return "An HS code has exactly 6 digits, e.g. 090230."
+    chapter = int(code[:2])
+    if chapter not in HS_CHAPTERS:
+        if chapter == 77:
+            return "HS chapter 77 is reserved and holds no goods."
+        return f"HS chapter {code[:2]} does not exist; chapters run from 01 to 97."
+    return None

@@ -1,0 +1,230 @@
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import marshmallow as ma
+from flask import current_app
+from marshmallow import fields, validate
+
+from catalog.models import ProductStatus
+from catalog.rules import hs_code_problem
+from catalog.search.engine import SORTS
+from marketplace.schemas import (
+    BaseSchema,
+    DecimalString,
+    LocaleArgs,
+    MoneySchema,
+    PageArgs,
+    PageSchema,
+    supported_currency,
+)
+
+ATTRIBUTE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+MAX_ATTRIBUTES = 30
+MAX_IMAGES = 10
+
+
+def _locale_key(value: str) -> None:
+    if value not in current_app.config["SUPPORTED_LOCALES"]:
+        raise ma.ValidationError(f"Unsupported locale {value!r}; use one of "
+                                 f"{', '.join(current_app.config['SUPPORTED_LOCALES'])}.")
+
+
+def _hs_code(value: str) -> None:
+    problem = hs_code_problem(value)
+    if problem:
+        raise ma.ValidationError(problem)
+
+
+def _https_url(value: str) -> None:
+    if not value.startswith("https://") or len(value) > 2048 or any(c.isspace() for c in value):
+        raise ma.ValidationError("Images must be https URLs.")
+
+
+class TranslationSchema(BaseSchema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+class Attributes(fields.Dict):
+    """A flat map of simple values: strings, integers, booleans."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if len(result) > MAX_ATTRIBUTES:
+            raise ma.ValidationError(f"At most {MAX_ATTRIBUTES} attributes.")
+        for key, item in result.items():
+            if not ATTRIBUTE_KEY.match(key):
+                raise ma.ValidationError(f"Attribute name {key!r} must be lower-case snake_case, up to 40 characters.")
+            if isinstance(item, float) or not isinstance(item, (str, int, bool)) or (
+                isinstance(item, str) and len(item) > 200
+            ):
+                raise ma.ValidationError(f"Attribute {key!r} must be a string (up to 200 characters), an integer "
+                                         "or a boolean.")
+        return result
+
+
+def _sku(**kwargs: Any) -> fields.String:
+    return fields.String(validate=[validate.Length(min=1, max=64),
+                                   validate.Regexp(r"^[A-Za-z0-9._\-/]+$", error="Letters, digits and . _ - / only.")],
+                         **kwargs)
+
+
+class ProductCreateSchema(BaseSchema):
+    sku = _sku(required=True)
+    translations = fields.Dict(keys=fields.String(validate=_locale_key), values=fields.Nested(TranslationSchema),
+                               required=True, validate=validate.Length(min=1, max=9),
+                               metadata={"description": "Locale -> {title, description}; at least one."})
+    original_locale = fields.String(validate=_locale_key,
+                                    metadata={"description": "Defaults to the first locale in translations."})
+    price = fields.Nested(MoneySchema, required=True)
+    stock = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=1_000_000_000))
+    category = fields.String(required=True, validate=validate.Length(min=1, max=64), metadata={"example": "tea"})
+    hs_code = fields.String(required=True, validate=_hs_code, metadata={"example": "090230"})
+    attributes = Attributes(keys=fields.String(), load_default=dict)
+    images = fields.List(fields.String(validate=_https_url), load_default=list,
+                         validate=validate.Length(max=MAX_IMAGES))
+    status = fields.String(load_default=ProductStatus.DRAFT.value,
+                           validate=validate.OneOf([s.value for s in ProductStatus]))
+
+    @ma.validates_schema
+    def original_locale_is_translated(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "original_locale" in data and "translations" in data and data["original_locale"] not in data["translations"]:
+            raise ma.ValidationError("original_locale must be one of the translations' locales.", "original_locale")
+
+
+class ProductUpdateSchema(BaseSchema):
+    """Only the fields sent change. `translations` merges: a locale set to null is removed."""
+
+    translations = fields.Dict(keys=fields.String(validate=_locale_key),
+                               values=fields.Nested(TranslationSchema, allow_none=True),
+                               validate=validate.Length(min=1, max=9))
+    original_locale = fields.String(validate=_locale_key)
+    sku = _sku()
+    price = fields.Nested(MoneySchema)
+    stock = fields.Integer(strict=True, validate=validate.Range(min=0, max=1_000_000_000))
+    category = fields.String(validate=validate.Length(min=1, max=64))
+    hs_code = fields.String(validate=_hs_code)
+    attributes = Attributes(keys=fields.String())
+    images = fields.List(fields.String(validate=_https_url), validate=validate.Length(max=MAX_IMAGES))
+    status = fields.String(validate=validate.OneOf([s.value for s in ProductStatus]))
+
+
+class VendorRefSchema(BaseSchema):
+    id = fields.Integer()
+    display_name = fields.String()
+    country = fields.String()
+
+
+class CategoryRefSchema(BaseSchema):
+    slug = fields.String()
+    name = fields.String()
+    path = fields.List(fields.String())
+
+
+class CampaignRefSchema(BaseSchema):
+    slug = fields.String()
+    name = fields.String()
+    ends_at = fields.DateTime()
+
+
+class ProductSchema(BaseSchema):
+    """A product as the shopper sees it, localized and priced in the asked currency."""
+
+    id = fields.Integer()
+    sku = fields.String()
+    locale = fields.String(metadata={"description": "The locale title and description are in."})
+    title = fields.String()
+    description = fields.String()
+    original_locale = fields.String()
+    translations = fields.Dict(keys=fields.String(), values=fields.Nested(TranslationSchema))
+    price = fields.Nested(MoneySchema)
+    list_price = fields.Nested(MoneySchema)
+    original_price = fields.Nested(MoneySchema)
+    campaign = fields.Nested(CampaignRefSchema, allow_none=True)
+    vendor = fields.Nested(VendorRefSchema)
+    origin_country = fields.String()
+    category = fields.Nested(CategoryRefSchema)
+    hs_code = fields.String()
+    attributes = fields.Dict(keys=fields.String())
+    images = fields.List(fields.String())
+    stock = fields.Integer()
+    in_stock = fields.Boolean()
+    status = fields.String()
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class ViewArgs(LocaleArgs):
+    currency = fields.String(validate=supported_currency,
+                             metadata={"description": "Currency to show prices in (default: the base currency)."})
+
+
+class VendorProductsArgs(PageArgs):
+    currency = fields.String(validate=supported_currency)
+    status = fields.String(validate=validate.OneOf([s.value for s in ProductStatus]),
+                           metadata={"description": "Owner and admins only; the public sees active products."})
+
+
+class ProductPageSchema(PageSchema):
+    items = fields.List(fields.Nested(ProductSchema), required=True)
+
+
+class CategorySchema(BaseSchema):
+    slug = fields.String()
+    name = fields.String()
+    parent = fields.String(allow_none=True)
+    children = fields.List(fields.Nested(lambda: CategorySchema()))
+
+
+class CategoryTreeSchema(BaseSchema):
+    items = fields.List(fields.Nested(CategorySchema), required=True)
+
+
+class SearchArgs(PageArgs):
+    q = fields.String(load_default="", validate=validate.Length(max=200))
+    currency = fields.String(validate=supported_currency)
+    origin_country = fields.List(fields.String(validate=validate.Regexp(r"^[A-Z]{2}$", error="ISO 3166 alpha-2, upper case.")),
+                                 validate=validate.Length(max=10))
+    category = fields.String(validate=validate.Length(max=64))
+    vendor = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    price_min = DecimalString(validate=validate.Range(min=0, max=10**12))
+    price_max = DecimalString(validate=validate.Range(min=0, max=10**12))
+    in_stock = fields.Boolean()
+    campaign = fields.String(validate=validate.Length(max=64))
+    sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
+
+
+class FacetSchema(BaseSchema):
+    value = fields.Raw(required=True)
+    label = fields.String()
+    count = fields.Integer(required=True)
+
+
+class PriceFacetSchema(BaseSchema):
+    from_ = DecimalString(data_key="from", attribute="from", allow_none=True)
+    to = DecimalString(allow_none=True)
+    currency = fields.String()
+    count = fields.Integer(required=True)
+
+
+class FacetsSchema(BaseSchema):
+    origin_country = fields.List(fields.Nested(FacetSchema))
+    category = fields.List(fields.Nested(FacetSchema))
+    vendor = fields.List(fields.Nested(FacetSchema))
+    price = fields.List(fields.Nested(PriceFacetSchema))
+
+
+class SearchResultSchema(ProductPageSchema):
+    facets = fields.Nested(FacetsSchema, required=True)
+
+
+class SuggestArgs(LocaleArgs):
+    q = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    limit = fields.Integer(load_default=8, validate=validate.Range(min=1, max=20))
+
+
+class SuggestSchema(BaseSchema):
+    suggestions = fields.List(fields.String(), required=True)

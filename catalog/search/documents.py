@@ -1,0 +1,48 @@
+"""Search documents: what an engine stores for a public product (see engine.py)."""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+
+from catalog.models import Product
+from marketplace.money import CONTEXT, Money
+from marketplace.rates.conversion import NoRate, RateTable
+
+MICROS = Decimal(10) ** 6
+
+
+def base_micros(money: Money, table: RateTable, base: str) -> int | None:
+    """`money` in the base currency, in millionths, as an integer (the engines' sort and filter key)."""
+    try:
+        rate = table.rate(money.currency, base).rate
+    except NoRate:
+        return None
+    with localcontext(CONTEXT):
+        return int((money.amount * rate * MICROS).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def build_document(product: Product, table: RateTable, base: str) -> dict:
+    vendor, category = product.vendor, product.category
+    return {
+        "id": product.id,
+        "version": product.version,
+        "sku": product.sku,
+        "status": product.status,
+        "vendor_id": vendor.id,
+        "vendor_name": vendor.display_name,
+        "origin_country": vendor.country,
+        "category": category.slug,
+        "category_path": category.path,
+        "original_locale": product.original_locale,
+        "translations": product.translations,
+        "price": {"amount": str(product.price_amount), "currency": product.price_currency},
+        "price_base_micros": base_micros(product.price, table, base),
+        "stock": product.stock,
+        "in_stock": product.stock > 0,
+        "hs_code": product.hs_code,
+        "attributes": product.attributes or {},
+        "images": product.images or [],
+        "created_at": product.created_at.isoformat(),
+        "updated_at": product.updated_at.isoformat(),
+        "boost": 1.0,
+        "campaigns": [],
+    }

@@ -1,0 +1,205 @@
+"""Search use cases: keep the engine in sync through the outbox, answer queries."""
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any, Callable, Iterator
+
+from flask import Flask, current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from catalog import services as catalog
+from catalog.models import Category, Product, ProductStatus
+from catalog.search.documents import base_micros, build_document
+from catalog.search.engine import EngineUnavailable, SearchEngine, SearchQuery
+from marketplace import outbox
+from marketplace.clock import now
+from marketplace.errors import ErrorCode, Unavailable
+from marketplace.i18n import country_name
+from marketplace.money import Money, round_amount
+from marketplace.rates import services as rates
+from marketplace.rates.conversion import NoRate, RateTable
+from vendors.models import Vendor, VendorStatus
+
+log = logging.getLogger(__name__)
+
+#: Facet price ladder in the base currency; shown converted (and made round) in the shopper's currency.
+PRICE_LADDER = (Decimal(10), Decimal(25), Decimal(50), Decimal(100), Decimal(250), Decimal(500), Decimal(1000))
+
+
+def build_engine(app: Flask) -> SearchEngine:
+    backend = app.config["SEARCH_BACKEND"]
+    if backend == "embedded":
+        from catalog.search.embedded import EmbeddedEngine
+
+        return EmbeddedEngine(app.config["SEARCH_INDEX_DIR"])
+    if backend == "elasticsearch":
+        from catalog.search.elasticsearch import ElasticsearchEngine
+
+        return ElasticsearchEngine(app.config["ELASTICSEARCH_URL"], app.config["ELASTICSEARCH_INDEX"])
+    raise RuntimeError(f"SEARCH_BACKEND must be 'embedded' or 'elasticsearch', not {backend!r}")
+
+
+def init_search(app: Flask) -> None:
+    app.extensions["search_engine"] = build_engine(app)
+    outbox.register(catalog.SEARCH_PRODUCT_TOPIC, handle_events)
+    outbox.register(catalog.SEARCH_VENDOR_TOPIC, handle_events)
+
+
+def engine() -> SearchEngine:
+    return current_app.extensions["search_engine"]
+
+
+# -- indexing ----------------------------------------------------------------
+
+def _load_products(session: Session, query) -> Iterator[Product]:
+    return session.scalars(query.options(joinedload(Product.vendor),
+                                         joinedload(Product.category).joinedload(Category.parent)))
+
+
+def sync_products(session: Session, product_ids: set[int]) -> None:
+    """Make the engine hold exactly the public ones of these products, at their current version."""
+    if not product_ids:
+        return
+    table = rates.current_table(session)
+    base = current_app.config["BASE_CURRENCY"]
+    documents, removals = [], {}
+    for product in _load_products(session, select(Product).where(Product.id.in_(product_ids))):
+        if product.is_public:
+            documents.append(build_document(product, table, base))
+        else:
+            removals[product.id] = product.version
+    missing = product_ids - {d["id"] for d in documents} - set(removals)
+    for product_id in missing:  # deleted from the database
+        removals[product_id] = 2**31 - 1
+    if documents:
+        engine().index(documents)
+    if removals:
+        engine().delete(removals)
+
+
+def handle_events(session: Session, events: list[outbox.OutboxEvent]) -> None:
+    product_ids = {int(e.key) for e in events if e.topic == catalog.SEARCH_PRODUCT_TOPIC}
+    vendor_ids = {int(e.key) for e in events if e.topic == catalog.SEARCH_VENDOR_TOPIC}
+    if vendor_ids:
+        product_ids |= set(session.scalars(select(Product.id).where(Product.vendor_id.in_(vendor_ids))))
+    sync_products(session, product_ids)
+
+
+def public_documents(session: Session, table: RateTable, batch: int = 1000) -> Iterator[dict[str, Any]]:
+    query = (select(Product).join(Vendor, Product.vendor_id == Vendor.id)
+             .where(Product.status == ProductStatus.ACTIVE, Vendor.status == VendorStatus.APPROVED)
+             .order_by(Product.id).execution_options(yield_per=batch))
+    base = current_app.config["BASE_CURRENCY"]
+    for product in _load_products(session, query):
+        yield build_document(product, table, base)
+
+
+def count_public(session: Session) -> int:
+    from sqlalchemy import func
+
+    return session.scalar(select(func.count()).select_from(Product).join(Vendor, Product.vendor_id == Vendor.id)
+                          .where(Product.status == ProductStatus.ACTIVE, Vendor.status == VendorStatus.APPROVED))
+
+
+def reindex(session: Session, progress: Callable[[int], None] | None = None) -> int:
+    """Rebuild the whole index beside the live one and swap; then replay what changed meanwhile."""
+    started = now()
+    table = rates.current_table(session)
+    indexed = 0
+
+    def counting(docs: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        nonlocal indexed
+        for doc in docs:
+            indexed += 1
+            yield doc
+
+    engine().reindex(counting(public_documents(session, table)), progress=progress)
+    changed = session.scalars(select(outbox.OutboxEvent).where(
+        outbox.OutboxEvent.topic.in_((catalog.SEARCH_PRODUCT_TOPIC, catalog.SEARCH_VENDOR_TOPIC)),
+        outbox.OutboxEvent.created_at >= started)).all()
+    handle_events(session, list(changed))
+    session.commit()
+    return indexed
+
+
+# -- querying ----------------------------------------------------------------
+
+def _nice(amount: Decimal, currency: str) -> Decimal:
+    """Round to two significant digits (a facet edge a person reads easily)."""
+    if amount <= 0:
+        return Decimal(0)
+    exponent = amount.adjusted() - 1
+    return round_amount(amount.scaleb(-exponent).quantize(Decimal(1)).scaleb(exponent), currency)
+
+
+def price_buckets(currency: str, table: RateTable) -> list[tuple[Decimal | None, Decimal | None]]:
+    base = current_app.config["BASE_CURRENCY"]
+    try:
+        edges = sorted({_nice(table.convert(Money(step, base), currency).amount, currency) for step in PRICE_LADDER})
+    except NoRate:
+        return []
+    bounds: list[Decimal | None] = [None, *edges, None]
+    return [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+
+
+def _micros(amount: Decimal | None, currency: str, table: RateTable) -> int | None:
+    if amount is None:
+        return None
+    return base_micros(Money(amount, currency), table, current_app.config["BASE_CURRENCY"])
+
+
+def search(session: Session, args: dict[str, Any], locale: str) -> dict[str, Any]:
+    table = rates.current_table(session)
+    currency = args.get("currency") or current_app.config["BASE_CURRENCY"]
+    buckets = price_buckets(currency, table)
+    query = SearchQuery(
+        q=args.get("q", ""), locale=locale, origin_countries=tuple(args.get("origin_country", ())),
+        category=args.get("category"), vendor_id=args.get("vendor"),
+        price_min_micros=_micros(args.get("price_min"), currency, table),
+        price_max_micros=_micros(args.get("price_max"), currency, table),
+        in_stock=args.get("in_stock"), campaign=args.get("campaign"), sort=args.get("sort", "relevance"),
+        page=args["page"], per_page=args["per_page"],
+        price_ranges=tuple((_micros(low, currency, table), _micros(high, currency, table)) for low, high in buckets),
+    )
+    try:
+        result = engine().search(query)
+    except EngineUnavailable as error:
+        raise Unavailable(ErrorCode.SERVICE_UNAVAILABLE, _("Search is unavailable right now; try again shortly.")) \
+            from error
+    categories = catalog.categories_by_slug(session)
+    items = [catalog.present(doc, locale, currency, table, categories) for doc in result.hits]
+    vendor_names = {doc["vendor_id"]: doc["vendor_name"] for doc in result.hits}
+    missing_vendors = {f.value for f in result.facets.get("vendor", [])} - set(vendor_names)
+    if missing_vendors:
+        vendor_names.update(session.execute(select(Vendor.id, Vendor.display_name)
+                                            .where(Vendor.id.in_(missing_vendors))).tuples())
+    facets = {
+        "origin_country": [{"value": f.value, "label": country_name(f.value, locale), "count": f.count}
+                           for f in result.facets.get("origin_country", [])],
+        "category": [{"value": f.value, "label": categories[f.value].name(locale) if f.value in categories
+                      else f.value, "count": f.count} for f in result.facets.get("category", [])],
+        "vendor": [{"value": f.value, "label": vendor_names.get(f.value, str(f.value)), "count": f.count}
+                   for f in result.facets.get("vendor", [])],
+        "price": [{"from": low, "to": high, "currency": currency, "count": f.count}
+                  for (low, high), f in zip(buckets, result.facets.get("price", []))],
+    }
+    return {"total": result.total, "page": query.page, "per_page": query.per_page, "items": items,
+            "facets": facets}
+
+
+def suggest(prefix: str, locale: str, limit: int) -> list[str]:
+    try:
+        return engine().suggest(prefix, locale, limit)
+    except EngineUnavailable as error:
+        raise Unavailable(ErrorCode.SERVICE_UNAVAILABLE, _("Search is unavailable right now; try again shortly.")) \
+            from error
+
+
+def health() -> dict[str, Any]:
+    try:
+        return engine().health()
+    except EngineUnavailable as error:
+        return {"status": "down", "detail": str(error), "documents": None}

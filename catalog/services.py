@@ -1,0 +1,244 @@
+"""Catalog use cases: vendors list products; everyone reads public ones."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app, g, has_app_context
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from catalog import pricing
+from catalog.errors import CatalogErrorCode
+from catalog.models import Category, Product, ProductStatus
+from catalog.search.documents import build_document
+from marketplace import outbox
+from marketplace.accounts.models import Role, User
+from marketplace.clock import now
+from marketplace.errors import Conflict, Forbidden, Invalid, NotFound
+from marketplace.money import Money
+from marketplace.rates import services as rates
+from marketplace.rates.conversion import NoRate, RateTable
+from marketplace.rates.errors import RateErrorCode
+from vendors import errors as vendor_errors
+from vendors.models import Vendor
+
+SEARCH_PRODUCT_TOPIC = "search.product"
+SEARCH_VENDOR_TOPIC = vendor_errors.SEARCH_VENDOR_TOPIC
+
+
+# -- reading helpers ---------------------------------------------------------
+
+def categories_by_slug(session: Session) -> dict[str, Category]:
+    """All categories (reference data), loaded once per request."""
+    if has_app_context() and "categories" in g:
+        return g.categories
+    categories = {c.slug: c for c in session.scalars(select(Category).options(joinedload(Category.parent)))}
+    if has_app_context():
+        g.categories = categories
+    return categories
+
+
+def category_tree(session: Session, locale: str) -> list[dict[str, Any]]:
+    categories = sorted(categories_by_slug(session).values(), key=lambda c: (c.position, c.slug))
+
+    def node(category: Category) -> dict[str, Any]:
+        return {"slug": category.slug, "name": category.name(locale),
+                "parent": category.parent.slug if category.parent else None,
+                "children": [node(c) for c in categories if c.parent_id == category.id]}
+
+    return [node(c) for c in categories if c.parent_id is None]
+
+
+def quote_price(original: Money, currency: str, table: RateTable, product_id: int | None = None) -> pricing.PriceQuote:
+    try:
+        return pricing.price_for(original, currency, table, product_id=product_id)
+    except NoRate as error:
+        raise Invalid(RateErrorCode.NO_RATE, _("No exchange rate converts %(frm)s to %(to)s yet.",
+                                               frm=error.frm, to=error.to), field="currency") from None
+
+
+def present(doc: dict[str, Any], locale: str, currency: str, table: RateTable,
+            categories: dict[str, Category]) -> dict[str, Any]:
+    """A product (as a search document) the way a shopper sees it: localized and priced."""
+    translations = doc["translations"]
+    served = locale if locale in translations else doc["original_locale"]
+    text = translations[served]
+    original = Money(Decimal(doc["price"]["amount"]), doc["price"]["currency"])
+    quote = quote_price(original, currency, table, doc["id"])
+    category = categories.get(doc["category"])
+    return {
+        **{k: doc[k] for k in ("id", "sku", "original_locale", "translations", "origin_country", "hs_code",
+                               "attributes", "images", "stock", "in_stock", "status", "version") if k in doc},
+        "created_at": datetime.fromisoformat(doc["created_at"]),
+        "updated_at": datetime.fromisoformat(doc["updated_at"]),
+        "locale": served,
+        "title": text["title"],
+        "description": text.get("description", ""),
+        "price": quote.price,
+        "list_price": quote.list_price,
+        "original_price": quote.original_price,
+        "campaign": quote.campaign,
+        "vendor": {"id": doc["vendor_id"], "display_name": doc["vendor_name"], "country": doc["origin_country"]},
+        "category": {"slug": doc["category"], "name": category.name(locale) if category else doc["category"],
+                     "path": doc.get("category_path", [])},
+    }
+
+
+def present_product(session: Session, product: Product, locale: str, currency: str) -> dict[str, Any]:
+    table = rates.current_table(session)
+    doc = build_document(product, table, current_app.config["BASE_CURRENCY"])
+    return present(doc, locale, currency, table, categories_by_slug(session))
+
+
+# -- ownership ---------------------------------------------------------------
+
+def caller_vendor(session: Session, user: User) -> Vendor:
+    vendor = session.scalar(select(Vendor).where(Vendor.owner_id == user.id))
+    if vendor is None:
+        raise Forbidden(CatalogErrorCode.NO_VENDOR_PROFILE, _("Create your vendor profile before listing products."))
+    return vendor
+
+
+def can_manage(product: Product, user: User | None) -> bool:
+    return user is not None and (user.role == Role.ADMIN or product.vendor.owner_id == user.id)
+
+
+def find_product(session: Session, product_id: int) -> Product:
+    product = session.get(Product, product_id, options=[joinedload(Product.vendor), joinedload(Product.category)])
+    if product is None:
+        raise NotFound(CatalogErrorCode.PRODUCT_NOT_FOUND, _("No such product."))
+    return product
+
+
+def get_product(session: Session, product_id: int, viewer: User | None) -> Product:
+    """A public product for anyone; any product for its vendor and admins; otherwise 404."""
+    product = find_product(session, product_id)
+    if not product.is_public and not can_manage(product, viewer):
+        raise NotFound(CatalogErrorCode.PRODUCT_NOT_FOUND, _("No such product."))
+    return product
+
+
+def _owned_product(session: Session, product_id: int, user: User) -> Product:
+    product = find_product(session, product_id)
+    if product.vendor.owner_id != user.id:
+        if product.is_public:
+            raise Forbidden(CatalogErrorCode.NOT_PRODUCT_OWNER, _("Only the product's vendor may change it."))
+        raise NotFound(CatalogErrorCode.PRODUCT_NOT_FOUND, _("No such product."))
+    return product
+
+
+# -- writing -----------------------------------------------------------------
+
+def category_by_slug(session: Session, slug: str) -> Category:
+    category = categories_by_slug(session).get(slug)
+    if category is None:
+        raise Invalid(CatalogErrorCode.UNKNOWN_CATEGORY,
+                      _("Unknown category %(slug)s; see GET /api/v1/categories.", slug=slug), field="category")
+    return category
+
+
+def record_search_change(session: Session, product: Product) -> None:
+    outbox.record(session, SEARCH_PRODUCT_TOPIC, product.id)
+
+
+def _apply(session: Session, product: Product, data: dict[str, Any]) -> None:
+    if "translations" in data:
+        merged = dict(product.translations or {})
+        for locale, text in data["translations"].items():
+            if text is None:
+                merged.pop(locale, None)
+            else:
+                merged[locale] = {"title": text["title"], "description": text.get("description", "")}
+        if not merged:
+            raise Invalid(CatalogErrorCode.LAST_TRANSLATION, _("A product keeps at least one translation."),
+                          field="translations")
+        product.translations = merged
+        if product.original_locale not in merged:
+            product.original_locale = next(iter(merged))
+    if "original_locale" in data:
+        if data["original_locale"] not in product.translations:
+            raise Invalid(CatalogErrorCode.INVALID_ORIGINAL_LOCALE,
+                          _("original_locale must be one of the product's translations."), field="original_locale")
+        product.original_locale = data["original_locale"]
+    if "category" in data:
+        product.category = category_by_slug(session, data["category"])
+    if "price" in data:
+        product.price = data["price"]
+    for name in ("sku", "stock", "hs_code", "attributes", "images", "status"):
+        if name in data:
+            setattr(product, name, data[name])
+
+
+def _commit(session: Session) -> None:
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(CatalogErrorCode.SKU_TAKEN, _("You already have a product with this SKU."), field="sku") from None
+
+
+def _sku_free(session: Session, vendor_id: int, sku: str, product_id: int | None = None) -> None:
+    query = select(func.count()).select_from(Product).where(Product.vendor_id == vendor_id, Product.sku == sku)
+    if product_id is not None:
+        query = query.where(Product.id != product_id)
+    if session.scalar(query):
+        raise Conflict(CatalogErrorCode.SKU_TAKEN, _("You already have a product with this SKU."), field="sku")
+
+
+def create_product(session: Session, user: User, data: dict[str, Any]) -> Product:
+    vendor = caller_vendor(session, user)
+    _sku_free(session, vendor.id, data["sku"])
+    product = Product(vendor=vendor, translations={}, original_locale=data.get("original_locale")
+                      or next(iter(data["translations"])), version=1)
+    _apply(session, product, {k: v for k, v in data.items() if k != "original_locale"})
+    session.add(product)
+    session.flush()
+    record_search_change(session, product)
+    _commit(session)
+    return product
+
+
+def update_product(session: Session, user: User, product_id: int, data: dict[str, Any]) -> Product:
+    product = _owned_product(session, product_id, user)
+    if "sku" in data:
+        _sku_free(session, product.vendor_id, data["sku"], product.id)
+    _apply(session, product, data)
+    if session.is_modified(product):
+        product.version += 1
+        product.updated_at = now()
+        record_search_change(session, product)
+    _commit(session)
+    return product
+
+
+def archive_product(session: Session, user: User, product_id: int) -> None:
+    product = _owned_product(session, product_id, user)
+    if product.status != ProductStatus.ARCHIVED:
+        product.status = ProductStatus.ARCHIVED
+        product.version += 1
+        product.updated_at = now()
+        record_search_change(session, product)
+    session.commit()
+
+
+def vendor_products(session: Session, vendor_id: int, viewer: User | None, status: str | None,
+                    page: int, per_page: int) -> tuple[list[Product], int]:
+    vendor = session.get(Vendor, vendor_id)
+    manager = viewer is not None and vendor is not None and (viewer.role == Role.ADMIN or vendor.owner_id == viewer.id)
+    if vendor is None or (not vendor.is_public and not manager):
+        raise NotFound(CatalogErrorCode.PRODUCT_NOT_FOUND, _("No such vendor."))
+    query = select(Product).where(Product.vendor_id == vendor_id)
+    if not manager:
+        query = query.where(Product.status == ProductStatus.ACTIVE)
+    elif status:
+        query = query.where(Product.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    items = session.scalars(query.options(joinedload(Product.vendor), joinedload(Product.category))
+                            .order_by(Product.id).limit(per_page).offset((page - 1) * per_page))
+    return list(items), total
+
+

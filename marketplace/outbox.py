@@ -1,0 +1,108 @@
+"""Transactional outbox: what another system must see is recorded in the same
+transaction as the change, then delivered by `drain` (the worker, or right
+after the request in the embedded default). A handler that fails leaves its
+events for a later attempt with backoff; nothing is lost.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from flask import g, has_request_context
+from sqlalchemy import JSON, String, Text, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from marketplace.clock import now
+from marketplace.db_types import UtcDateTime
+from marketplace.extensions import db
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Session, list["OutboxEvent"]], None]
+#: topic -> handler(session, events); areas register theirs at app start.
+HANDLERS: dict[str, Handler] = {}
+MAX_BACKOFF = timedelta(minutes=10)
+
+
+class OutboxEvent(db.Model):
+    __tablename__ = "outbox_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(64), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
+    available_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+
+
+def register(topic: str, handler: Handler) -> None:
+    HANDLERS[topic] = handler
+
+
+def record(session: Session, topic: str, key: Any, payload: dict | None = None) -> None:
+    """Add an event to the caller's transaction (it commits with the change)."""
+    session.add(OutboxEvent(topic=topic, key=str(key), payload=payload or {}))
+    if has_request_context():
+        g.outbox_dirty = True
+
+
+def backlog(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.processed_at.is_(None)))
+
+
+def drain(session: Session, batch_size: int = 500, max_batches: int | None = None) -> int:
+    """Deliver due events, oldest first, a batch at a time; returns how many were delivered."""
+    delivered = batches = 0
+    while max_batches is None or batches < max_batches:
+        batches += 1
+        query = (select(OutboxEvent)
+                 .where(OutboxEvent.processed_at.is_(None), OutboxEvent.available_at <= now())
+                 .order_by(OutboxEvent.id).limit(batch_size))
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        events = list(session.scalars(query))
+        if not events:
+            session.commit()
+            break
+        by_topic: dict[str, list[OutboxEvent]] = defaultdict(list)
+        for event in events:
+            by_topic[event.topic].append(event)
+        failed = False
+        for topic, items in by_topic.items():
+            handler = HANDLERS.get(topic)
+            try:
+                if handler is None:
+                    raise LookupError(f"no handler for outbox topic {topic!r}")
+                handler(session, items)
+            except Exception as error:  # the handler's system is down or broken: retry later
+                failed = True
+                log.warning("outbox %s: %d events postponed: %s", topic, len(items), error)
+                for event in items:
+                    event.attempts += 1
+                    event.last_error = f"{type(error).__name__}: {error}"[:2000]
+                    event.available_at = now() + min(MAX_BACKOFF, timedelta(seconds=2 ** min(event.attempts, 10)))
+                continue
+            stamp = now()
+            for event in items:
+                event.processed_at = stamp
+            delivered += len(items)
+        session.commit()
+        if failed or len(events) < batch_size:
+            break
+    return delivered
+
+
+def drain_after_request(response):
+    """Embedded default: deliver what this request recorded before answering."""
+    if g.pop("outbox_dirty", False):
+        try:
+            drain(db.session)
+        except Exception:  # never fail a committed request over delivery
+            log.exception("inline outbox drain failed; the worker will deliver later")
+            db.session.rollback()
+    return response

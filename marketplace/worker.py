@@ -1,0 +1,58 @@
+"""`flask worker`: delivers the outbox and runs the periodic jobs other areas register."""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy.orm import Session
+
+from marketplace import outbox
+from marketplace.extensions import db
+
+log = logging.getLogger(__name__)
+
+#: name -> job(session) returning how much work it did; areas register theirs at app start.
+PERIODIC: dict[str, Callable[[Session], int]] = {}
+
+
+def register(name: str, job: Callable[[Session], int]) -> None:
+    PERIODIC[name] = job
+
+
+def run_once(session: Session) -> int:
+    """One pass: every periodic job, then the outbox until nothing is due. Returns the work done."""
+    done = 0
+    for name, job in PERIODIC.items():
+        try:
+            done += job(session)
+        except Exception:
+            session.rollback()
+            log.exception("worker job %s failed; it runs again on the next pass", name)
+    done += outbox.drain(session)
+    return done
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Drain what is due, then exit.")
+@click.option("--interval", default=1.0, show_default=True, help="Seconds to sleep when idle.")
+@with_appcontext
+def worker_command(once: bool, interval: float) -> None:
+    """Deliver outbox events (search index, webhooks) and run periodic jobs."""
+    if once:
+        total = 0
+        while (done := run_once(db.session)):
+            total += done
+        click.echo(f"worker: {total} items processed; backlog {outbox.backlog(db.session)}")
+        return
+    click.echo("worker: running (Ctrl+C stops)")
+    while True:
+        try:
+            if not run_once(db.session):
+                time.sleep(interval)
+        except KeyboardInterrupt:
+            break
+        finally:
+            db.session.remove()
