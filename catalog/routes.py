@@ -1,5 +1,5 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from marketplace.openapi import Blueprint
 
 from catalog import services
 from catalog.schemas import (

@@ -8,18 +8,23 @@ Demo accounts (documented in README.md):
 """
 from __future__ import annotations
 
+import json
 from decimal import Decimal
+from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from marketplace import outbox
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role, User
 from marketplace.extensions import db
 from marketplace.money import Money
 from marketplace.rates import feeds
 from marketplace.rates import services as rates
+from catalog import services as catalog
+from catalog.models import Product
 from vendors import services as vendors
 from vendors.models import Vendor, VendorStatus
 
@@ -31,6 +36,7 @@ STAFF = (
     ("shopper@buybrics.example", "demo-shopper-pass", Role.SHOPPER),
 )
 VENDOR_PASSWORD = "demo-vendor-pass"
+PRODUCTS_FILE = Path(__file__).resolve().parent / "demo_data" / "products.json"
 
 VENDORS = (
     {"country": "BR", "legal_name": "Café Serra Azul Ltda", "display_name": "Café Serra Azul", "tax_id": "11222333000181",
@@ -85,6 +91,24 @@ def ensure_vendor(spec: dict, admin: User) -> Vendor:
     return vendor
 
 
+def ensure_products(vendors_by_country: dict[str, Vendor]) -> int:
+    """The multilingual demo catalog: products from every founding member."""
+    created = 0
+    for spec in json.loads(PRODUCTS_FILE.read_text(encoding="utf-8")):
+        vendor = vendors_by_country[spec["vendor"]]
+        exists = db.session.scalar(select(Product.id).where(Product.vendor_id == vendor.id, Product.sku == spec["sku"]))
+        if exists:
+            continue
+        owner = db.session.get(User, vendor.owner_id)
+        catalog.create_product(db.session, owner, {
+            "sku": spec["sku"], "translations": spec["translations"], "category": spec["category"],
+            "hs_code": spec["hs_code"], "price": Money(Decimal(spec["price"][0]), spec["price"][1]),
+            "stock": spec["stock"], "attributes": spec.get("attributes", {}), "images": [], "status": "active",
+        })
+        created += 1
+    return created
+
+
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command() -> None:
@@ -93,7 +117,11 @@ def seed_demo_command() -> None:
     users = {role: ensure_user(email, password, role) for email, password, role in STAFF}
     for email, password, role in STAFF:
         click.echo(f"account: {email} / {password} ({role})")
+    by_country = {}
     for spec in VENDORS:
         vendor = ensure_vendor(spec, users[Role.ADMIN])
+        by_country[vendor.country] = vendor
         click.echo(f"vendor: {vendor.display_name} ({vendor.country}, {vendor.msme_class}, {vendor.status}) "
                    f"login vendor-{vendor.country.lower()}@buybrics.example / {VENDOR_PASSWORD}")
+    click.echo(f"products: {ensure_products(by_country)} created")
+    click.echo(f"search: {outbox.drain(db.session)} index updates delivered")

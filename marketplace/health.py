@@ -1,5 +1,5 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from marketplace.openapi import Blueprint
 from marshmallow import fields
 from sqlalchemy import text
 

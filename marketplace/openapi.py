@@ -4,6 +4,8 @@ from __future__ import annotations
 import http
 
 from flask_smorest import Api
+from flask_smorest import Blueprint as SmorestBlueprint
+from webargs.flaskparser import FlaskParser
 from flask_smorest.utils import prepare_response
 from werkzeug.routing import IntegerConverter
 
@@ -20,6 +22,18 @@ class IdConverter(IntegerConverter):
 
 def id_param_schema(_converter) -> dict:
     return {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+
+
+class StrictParser(FlaskParser):
+    """Unknown query parameters are refused like unknown body fields (webargs ignores them by default)."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
+
+
+class Blueprint(SmorestBlueprint):
+    """The blueprint every area uses."""
+
+    ARGUMENTS_PARSER = StrictParser()
 
 
 class MarketplaceApi(Api):

@@ -51,11 +51,12 @@ Pipeline
    A small stopword list (function words of en, pt, id, ru, one shared set) is
    dropped from documents and queries. A query made only of stopwords yields [].
 
-4. Documents (``tokens``) also keep the unstemmed word next to its stem when
-   they differ (``"Leather bags"`` -> ``leather bag bags``). Queries emit only
-   the stem, one term per word. This lets a query analysed in one locale find
-   the same word in a document analysed in another: an English ``cafe`` (stem
-   ``cafe``) finds a Portuguese ``Café`` (stem ``caf``, word ``cafe``).
+4. Documents and queries get the same terms: one stem per word (``"Leather
+   bags"`` -> ``leather bag``); only Chinese differs (below). Unstemmed words
+   are not indexed: the engine analyses a query once per locale and matches
+   each locale's columns with that locale's terms, so a shopper's ``cafe``
+   reaches a Portuguese ``Café`` as ``caf`` = ``caf``, and keeping the surface
+   forms too would only grow the index (by 50-90% for en/pt/ru/ar).
 
 Chinese
 -------
@@ -425,18 +426,15 @@ def _analyze(text: str, locale: str, document: bool) -> list[str]:
             continue
         if word in STOPWORDS:
             continue
-        stem = _stem(name, word)
-        out.append(stem)
-        if document and stem != word:
-            out.append(word)
+        out.append(_stem(name, word))
     return out
 
 
 def tokens(text: str, locale: str) -> list[str]:
     """Index terms of `text` written in `locale`, in text order (repeats kept for term frequency).
 
-    Per word: its stem, then the unstemmed word when different; Han runs give
-    jieba words, their dictionary sub-words and their characters.
+    One stem per word; Han runs give jieba words, their dictionary sub-words
+    and the characters of multi-character words.
     """
     return _analyze(text, locale, document=True)
 

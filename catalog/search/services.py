@@ -174,8 +174,8 @@ def search(session: Session, args: dict[str, Any], locale: str) -> dict[str, Any
     vendor_names = {doc["vendor_id"]: doc["vendor_name"] for doc in result.hits}
     missing_vendors = {f.value for f in result.facets.get("vendor", [])} - set(vendor_names)
     if missing_vendors:
-        vendor_names.update(session.execute(select(Vendor.id, Vendor.display_name)
-                                            .where(Vendor.id.in_(missing_vendors))).tuples())
+        vendor_names.update(dict(session.execute(select(Vendor.id, Vendor.display_name)
+                                                 .where(Vendor.id.in_(missing_vendors))).all()))
     facets = {
         "origin_country": [{"value": f.value, "label": country_name(f.value, locale), "count": f.count}
                            for f in result.facets.get("origin_country", [])],

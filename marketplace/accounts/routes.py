@@ -1,6 +1,6 @@
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from marketplace.openapi import Blueprint
 
 from marketplace.accounts import services
 from marketplace.accounts.auth import auth_required, current_user

@@ -1,6 +1,5 @@
-import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from marketplace.openapi import Blueprint
 
 from marketplace.extensions import db
 from marketplace.i18n import current_locale
@@ -13,8 +12,7 @@ blp = Blueprint("currencies", __name__, description="Supported currencies and ex
 
 @blp.route("/currencies")
 class Currencies(MethodView):
-    # webargs ignores unknown query parameters by default; refuse them like unknown body fields.
-    @blp.arguments(LocaleArgs, location="query", unknown=ma.RAISE)
+    @blp.arguments(LocaleArgs, location="query")
     @blp.response(200, CurrencyListSchema)
     def get(self, _args):
         """Supported currencies, localized, with their rate to the base currency"""

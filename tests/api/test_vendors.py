@@ -774,6 +774,21 @@ def test_changing_country_sends_approved_vendor_back_to_review_and_reclassifies(
     assert history_of(client, admin, vendor)[-1]["to_status"] == "pending_review"
 
 
+def test_changing_only_country_sends_approved_vendor_back_to_review(client, make, admin):
+    # A South African tax reference (10 digits, Luhn) is also a well-formed Ethiopian TIN: the tax ID stays.
+    vendor = make.vendor("ZA", approved=True)
+
+    response = patch(client, vendor, {"country": "ET"})
+
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert (body["country"], body["tax_id"], body["tax_id_type"]) == ("ET", vendor["tax_id"], "et_tin")
+    assert body["status"] == "pending_review"
+    assert body["msme_rule"] == "FALLBACK-EMPLOYEES"
+    last = history_of(client, admin, vendor)[-1]
+    assert (last["from_status"], last["to_status"]) == ("approved", "pending_review")
+
+
 def test_changing_country_checks_the_old_tax_id_against_the_new_country(client, make):
     vendor = make.vendor("IN", approved=True)
 
