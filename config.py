@@ -72,6 +72,8 @@ class Config:
     SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(BASE_DIR / "instance" / "search"))
     ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "http://127.0.0.1:9200")
     ELASTICSEARCH_INDEX = os.environ.get("ELASTICSEARCH_INDEX", "buybrics-products")
+    #: Rendered search answers kept per process (0 turns the cache off).
+    SEARCH_CACHE_SIZE = int(os.environ.get("SEARCH_CACHE_SIZE", 2048))
     #: Deliver outbox events right after each committing request (the embedded default).
     OUTBOX_DRAIN_INLINE = os.environ.get("OUTBOX_DRAIN_INLINE", "1" if SEARCH_BACKEND == "embedded" else "0") == "1"
 

@@ -21,6 +21,11 @@ class PriceQuote:
     campaign: dict | None = None
 
 
+def pricing_version(session, at: datetime) -> tuple:
+    """What, besides list prices and rates, could change a price at `at` (campaigns add to it)."""
+    return ()
+
+
 def price_for(original: Money, currency: str, table: RateTable, at: datetime | None = None,
               product_id: int | None = None) -> PriceQuote:
     list_price = table.convert(original, currency)

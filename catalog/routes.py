@@ -1,3 +1,6 @@
+import json
+
+from flask import Response
 from flask.views import MethodView
 from marketplace.openapi import Blueprint
 
@@ -101,17 +104,24 @@ class VendorProducts(MethodView):
 
 @blp.route("/search")
 class Search(MethodView):
-    @blp.arguments(SearchArgs, location="query")
+    @blp.arguments(SearchArgs(), location="query")
     @blp.response(200, SearchResultSchema)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def get(self, args):
         """Search public products in any supported language, with facets"""
-        return search.search(db.session, args, current_locale())
+        locale = current_locale()
+        key = search.cache_key(db.session, args, locale)
+        body = search.response_cache().get(key)
+        if body is None:
+            body = json.dumps(SearchResultSchema().dump(search.search(db.session, args, locale)),
+                              ensure_ascii=False).encode()
+            search.response_cache().put(key, body)
+        return Response(body, mimetype="application/json")
 
 
 @blp.route("/search/suggest")
 class Suggest(MethodView):
-    @blp.arguments(SuggestArgs, location="query")
+    @blp.arguments(SuggestArgs(), location="query")
     @blp.response(200, SuggestSchema)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def get(self, args):

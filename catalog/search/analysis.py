@@ -13,7 +13,8 @@ Pipeline
    * Latin/Greek/Cyrillic accents removed (``café`` -> ``cafe``, ``ё`` -> ``е``),
      but the Cyrillic breve is kept (``й`` stays ``й``); ``ø đ ł æ œ ß ...`` folded;
    * Arabic/Persian: harakat, Quranic marks, tatweel and hamza/madda marks
-     removed; ``ی ى -> ي``, ``ک -> ك``, ``ۀ ە ہ ھ -> ه``, ``أ إ آ ٱ -> ا``.
+     removed (``أ إ آ -> ا``, ``ؤ -> و``, ``ئ -> ي``); ``ی ى -> ي``, ``ک -> ك``,
+     ``ۀ ە ہ ھ -> ه``, ``ٱ -> ا``.
      Teh marbuta ``ة`` is kept: Snowball Arabic strips it after the article
      (``العربية`` -> ``عرب``) but not a ``ه`` written in its place; the Persian
      path reads it as ``ه`` (Persian spelling: ``قهوة`` = ``قهوه``);
@@ -89,6 +90,7 @@ import logging
 import re
 import threading
 import unicodedata
+import warnings
 from functools import lru_cache
 from typing import Any
 
@@ -281,8 +283,8 @@ def _runs(s: str) -> list[tuple[int, str]]:
 # stopwords and stemming
 # ---------------------------------------------------------------------------
 
-#: Function words of en, pt, id and ru (normalized). One shared set, so a query
-#: analysed in one locale and a document analysed in another drop the same words.
+#: Function words of en, pt, id and ru (normalized; negations such as без, sem
+#: are kept). One shared set: a word is dropped whichever locale analyses it.
 STOPWORDS = frozenset(
     # en
     "a an and are as at be by for from in is it of on or the to with "
@@ -290,7 +292,7 @@ STOPWORDS = frozenset(
     "o os e de da do das dos em no na nos nas um uma uns umas para por pelo pela pelos pelas com ao aos ou que "
     # id
     "dan di ke dari yang untuk dengan atau ini itu pada dalam "
-    # ru (without the negations не / без)
+    # ru
     "и в во на с со для из по к о об от до за у или а же ли".split()
 )
 
@@ -377,7 +379,9 @@ def _jieba() -> Any:
     if _jieba_tokenizer is None:
         with _jieba_lock:
             if _jieba_tokenizer is None:
-                import jieba
+                with warnings.catch_warnings():          # jieba imports pkg_resources
+                    warnings.simplefilter("ignore")
+                    import jieba
 
                 jieba.setLogLevel(logging.WARNING)
                 jieba.dt.check_initialized()

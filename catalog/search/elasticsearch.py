@@ -551,6 +551,10 @@ class ElasticsearchEngine:
             return []
         return parse_suggest(self._search("suggest", **suggest_request(prefix, locale, limit)), locale, limit)
 
+    def generation(self) -> str | None:
+        """Elasticsearch keeps its own request cache; answers are not cached here."""
+        return None
+
     def health(self) -> dict[str, Any]:
         try:
             with self._guard("health"):

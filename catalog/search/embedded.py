@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 import sqlite3
 import threading
 import time
@@ -43,18 +44,19 @@ CREATE TABLE IF NOT EXISTS docs (
     in_stock INTEGER,
     created_at TEXT,
     boost REAL NOT NULL DEFAULT 1.0,
-    campaigns TEXT NOT NULL DEFAULT '',
-    doc TEXT
+    campaigns TEXT NOT NULL DEFAULT ''
 );
+-- the rendered documents, apart, so that scans of docs (facets, filters) stay narrow
+CREATE TABLE IF NOT EXISTS bodies (id INTEGER PRIMARY KEY, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS docs_live_price ON docs(deleted, price_base_micros);
 CREATE INDEX IF NOT EXISTS docs_live_created ON docs(deleted, created_at);
 CREATE INDEX IF NOT EXISTS docs_vendor ON docs(vendor_id);
 CREATE INDEX IF NOT EXISTS docs_country ON docs(origin_country);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5({", ".join(TEXT_COLUMNS)},
-    tokenize = "unicode61 remove_diacritics 0");
+    tokenize = "{analysis.FTS5_TOKENIZE}");
 CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(fts, 'row');
 CREATE VIRTUAL TABLE IF NOT EXISTS suggest USING fts5(words, title UNINDEXED, locale UNINDEXED,
-    product UNINDEXED, tokenize = "unicode61 remove_diacritics 0", prefix = '1 2 3');
+    product UNINDEXED, tokenize = "{analysis.FTS5_TOKENIZE}", prefix = '1 2 3');
 """
 
 
@@ -70,6 +72,7 @@ class EmbeddedEngine:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._write_lock = threading.Lock()
+        self._writes = 0  # this process's own commits (data_version only sees other connections')
         if not self._pointer().exists():
             self._activate(self._create_file())
 
@@ -156,10 +159,12 @@ class EmbeddedEngine:
                 if words:
                     suggest_rows.append((words, text["title"], locale, doc["id"]))
         conn.executemany("DELETE FROM fts WHERE rowid = ?", replaced)
+        conn.executemany("INSERT OR REPLACE INTO bodies (id, doc) VALUES (?, ?)",
+                         [(row[0], row[-1]) for row in rows])
         conn.executemany("DELETE FROM suggest WHERE product = ?", replaced)
         conn.executemany("INSERT OR REPLACE INTO docs (id, version, vendor_id, vendor_name, origin_country, "
-                         "category_path, price_base_micros, in_stock, created_at, boost, campaigns, doc, deleted) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)", rows)
+                         "category_path, price_base_micros, in_stock, created_at, boost, campaigns, deleted) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)", [row[:-1] for row in rows])
         conn.executemany(f"INSERT INTO fts (rowid, {', '.join(TEXT_COLUMNS)}) "
                          f"VALUES (?{', ?' * len(TEXT_COLUMNS)})", fts_rows)
         conn.executemany("INSERT INTO suggest (words, title, locale, product) VALUES (?, ?, ?, ?)", suggest_rows)
@@ -172,6 +177,7 @@ class EmbeddedEngine:
                 try:
                     work(conn)
                     conn.execute("COMMIT")
+                    self._writes += 1
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
@@ -190,21 +196,23 @@ class EmbeddedEngine:
                 conn.execute("DELETE FROM fts WHERE rowid = ?", (product_id,))
                 conn.execute("DELETE FROM suggest WHERE product = ?", (product_id,))
                 # a tombstone keeps the version, so an older upsert arriving late is ignored
-                conn.execute("INSERT OR REPLACE INTO docs (id, version, deleted, doc) VALUES (?, ?, 1, NULL)",
+                conn.execute("INSERT OR REPLACE INTO docs (id, version, deleted) VALUES (?, ?, 1)",
                              (product_id, version))
+                conn.execute("DELETE FROM bodies WHERE id = ?", (product_id,))
 
         self._transaction(work)
 
     def set_boosts(self, boosts: dict[int, tuple[float, list[str]]]) -> None:
         def work(conn: sqlite3.Connection) -> None:
             for product_id, (boost, campaigns) in boosts.items():
-                row = conn.execute("SELECT doc FROM docs WHERE id = ? AND deleted = 0", (product_id,)).fetchone()
+                row = conn.execute("SELECT doc FROM bodies WHERE id = ?", (product_id,)).fetchone()
                 if not row:
                     continue
                 doc = json.loads(row[0])
                 doc["boost"], doc["campaigns"] = boost, campaigns
-                conn.execute("UPDATE docs SET boost = ?, campaigns = ?, doc = ? WHERE id = ?",
-                             (boost, " " + " ".join(campaigns) + " ", json.dumps(doc, ensure_ascii=False), product_id))
+                conn.execute("UPDATE docs SET boost = ?, campaigns = ? WHERE id = ?",
+                             (boost, " " + " ".join(campaigns) + " ", product_id))
+                conn.execute("UPDATE bodies SET doc = ? WHERE id = ?", (json.dumps(doc, ensure_ascii=False), product_id))
 
         self._transaction(work)
 
@@ -266,16 +274,22 @@ class EmbeddedEngine:
         return [term] + [word for _d, _c, word in close]
 
     def _match_expression(self, conn: sqlite3.Connection, text: str) -> str | None:
-        clauses = []
+        """One clause per distinct analysis of the query: locales that analyse it alike share a clause."""
+        by_terms: dict[tuple[str, ...], list[str]] = {}
         for locale in LOCALES:
-            terms = list(dict.fromkeys(analysis.query_tokens(text, locale)))
-            if not terms:
-                continue
+            terms = tuple(dict.fromkeys(analysis.query_tokens(text, locale)))
+            if terms:
+                by_terms.setdefault(terms, []).append(locale)
+        expansions: dict[str, list[str]] = {}
+        clauses = []
+        for terms, locales in by_terms.items():
             parts = []
             for term in terms:
-                options = self._alternatives(conn, term)
-                parts.append("(" + " OR ".join(_quote(o) for o in options) + ")")
-            clauses.append(f"({{t_{locale} d_{locale}}} : ({' AND '.join(parts)}))")
+                if term not in expansions:
+                    expansions[term] = self._alternatives(conn, term)
+                parts.append("(" + " OR ".join(_quote(o) for o in expansions[term]) + ")")
+            columns = " ".join(f"t_{loc} d_{loc}" for loc in locales)
+            clauses.append(f"({{{columns}}} : ({' AND '.join(parts)}))")
         return " OR ".join(clauses) if clauses else None
 
     @staticmethod
@@ -330,54 +344,64 @@ class EmbeddedEngine:
             conn.execute("DELETE FROM temp.hits")
             conn.execute(f"INSERT INTO temp.hits SELECT rowid, bm25(fts, {self._weights(query.locale)}) "
                          "FROM fts WHERE fts MATCH ?", (expression,))
-            source = "temp.hits h JOIN docs d ON d.id = h.id"
+            source = "temp.hits h CROSS JOIN docs d ON d.id = h.id"  # the hits drive the join
         where, params = self._filters(query)
-        condition = " AND ".join(where)
-        total = conn.execute(f"SELECT count(*) FROM {source} WHERE {condition}", params).fetchone()[0]
         order = {
             "price_asc": "d.price_base_micros IS NULL, d.price_base_micros ASC, d.id",
             "price_desc": "d.price_base_micros IS NULL, d.price_base_micros DESC, d.id",
             "newest": "d.created_at DESC, d.id DESC",
         }.get(query.sort) or ("h.score * d.boost ASC, d.id" if text else "d.boost DESC, d.created_at DESC, d.id")
-        rows = conn.execute(f"SELECT d.doc FROM {source} WHERE {condition} ORDER BY {order} LIMIT ? OFFSET ?",
-                            [*params, query.per_page, (query.page - 1) * query.per_page]).fetchall()
-        facets = self._facets(conn, source, query)
-        return SearchResult(total=total, hits=[json.loads(r[0]) for r in rows], facets=facets)
+        page = conn.execute(
+            f"SELECT b.doc FROM (SELECT d.id FROM {source} WHERE {' AND '.join(where)} ORDER BY {order} "
+            f"LIMIT ? OFFSET ?) AS p JOIN bodies b ON b.id = p.id",
+            [*params, query.per_page, (query.page - 1) * query.per_page]).fetchall()
+        total, facets = self._count_and_facets(conn, source, query)
+        return SearchResult(total=total, hits=[json.loads(r[0]) for r in page], facets=facets)
 
-    def _facets(self, conn: sqlite3.Connection, source: str, query: SearchQuery) -> dict[str, list[FacetValue]]:
-        facets: dict[str, list[FacetValue]] = {}
-        for name, column in (("origin_country", "d.origin_country"), ("vendor", "d.vendor_id")):
-            where, params = self._filters(query, skip=name)
-            rows = conn.execute(f"SELECT {column}, count(*) FROM {source} WHERE {' AND '.join(where)} "
-                                f"GROUP BY 1 ORDER BY 2 DESC, 1", params).fetchall()
-            facets[name] = [FacetValue(value, count) for value, count in rows]
-        where, params = self._filters(query, skip="category")
-        counts: dict[str, int] = {}
-        for path, count in conn.execute(f"SELECT d.category_path, count(*) FROM {source} "
-                                        f"WHERE {' AND '.join(where)} GROUP BY 1", params):
-            for slug in filter(None, (path or "").split("/")):
-                counts[slug] = counts.get(slug, 0) + count
-        facets["category"] = [FacetValue(slug, n) for slug, n in sorted(counts.items(), key=lambda i: (-i[1], i[0]))]
-        facets["price"] = self._price_facet(conn, source, query)
-        return facets
+    def _count_and_facets(self, conn: sqlite3.Connection, source: str,
+                          query: SearchQuery) -> tuple[int, dict[str, list[FacetValue]]]:
+        """Total and facets in one pass over the candidates; a facet ignores its own filter (multi-select)."""
+        base = replace(query, origin_countries=(), category=None, vendor_id=None)
+        where, params = self._filters(base)
+        rows = conn.execute(f"SELECT d.origin_country, d.vendor_id, d.category_path, d.price_base_micros "
+                            f"FROM {source} WHERE {' AND '.join(where)}", params).fetchall()
+        countries = set(query.origin_countries)
+        category = f"/{query.category}/" if query.category else None
+        total = 0
+        by_country: dict[str, int] = {}
+        by_vendor: dict[int, int] = {}
+        by_path: dict[str, int] = {}
+        prices = [0] * len(query.price_ranges)
+        for country, vendor, path, price in rows:
+            in_country = not countries or country in countries
+            in_category = category is None or category in path
+            in_vendor = query.vendor_id is None or vendor == query.vendor_id
+            if in_category and in_vendor:
+                by_country[country] = by_country.get(country, 0) + 1
+            if in_country and in_category:
+                by_vendor[vendor] = by_vendor.get(vendor, 0) + 1
+            if in_country and in_vendor:
+                by_path[path] = by_path.get(path, 0) + 1
+            if in_country and in_category and in_vendor:
+                total += 1
+                if price is not None:
+                    for index, (low, high) in enumerate(query.price_ranges):
+                        if (low is None or price >= low) and (high is None or price < high):
+                            prices[index] += 1
+        by_category: dict[str, int] = {}
+        for path, count in by_path.items():
+            for slug in filter(None, path.split("/")):
+                by_category[slug] = by_category.get(slug, 0) + count
 
-    def _price_facet(self, conn: sqlite3.Connection, source: str, query: SearchQuery) -> list[FacetValue]:
-        if not query.price_ranges:
-            return []
-        where, params = self._filters(query)
-        sums, range_params = [], []
-        for low, high in query.price_ranges:
-            conditions = ["d.price_base_micros IS NOT NULL"]
-            if low is not None:
-                conditions.append("d.price_base_micros >= ?")
-                range_params.append(low)
-            if high is not None:
-                conditions.append("d.price_base_micros < ?")
-                range_params.append(high)
-            sums.append(f"coalesce(sum(CASE WHEN {' AND '.join(conditions)} THEN 1 ELSE 0 END), 0)")
-        row = conn.execute(f"SELECT {', '.join(sums)} FROM {source} WHERE {' AND '.join(where)}",
-                           [*range_params, *params]).fetchone()
-        return [FacetValue(bucket, count) for bucket, count in zip(query.price_ranges, row)]
+        def ranked(counts: dict) -> list[FacetValue]:
+            return [FacetValue(value, n) for value, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+
+        return total, {
+            "origin_country": ranked(by_country),
+            "vendor": ranked(by_vendor),
+            "category": ranked(by_category),
+            "price": [FacetValue(bucket, n) for bucket, n in zip(query.price_ranges, prices)],
+        }
 
     @staticmethod
     def _empty_facets(query: SearchQuery) -> dict[str, list[FacetValue]]:
@@ -397,6 +421,15 @@ class EmbeddedEngine:
         except sqlite3.Error as error:
             raise EngineUnavailable(f"embedded search index: {error}") from error
         return list(dict.fromkeys(r[0] for r in rows))[:limit]
+
+    def generation(self) -> str | None:
+        """Changes whenever the live index changes (a write from any process, or a swap)."""
+        try:
+            conn = self._conn()
+            data_version = conn.execute("PRAGMA data_version").fetchone()[0]
+        except (sqlite3.Error, EngineUnavailable):
+            return None
+        return f"{self._local.path.name}:{data_version}:{self._writes}"
 
     def health(self) -> dict[str, Any]:
         try:

@@ -87,5 +87,9 @@ class SearchEngine(Protocol):
     def set_boosts(self, boosts: dict[int, tuple[float, list[str]]]) -> None:
         """Set (boost, campaign slugs) for products, without touching their other fields."""
 
+    def generation(self) -> str | None:
+        """A token that changes whenever search results could change; None when the engine can't tell
+        (its answers are then never cached)."""
+
     def health(self) -> dict[str, Any]:
         """{"status": "ok"|"down", "detail": ..., "documents": n}"""

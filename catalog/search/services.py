@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from decimal import Decimal
 from typing import Any, Callable, Iterator
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from catalog import pricing
 from catalog import services as catalog
 from catalog.models import Category, Product, ProductStatus
 from catalog.search.documents import base_micros, build_document
@@ -44,6 +47,7 @@ def build_engine(app: Flask) -> SearchEngine:
 
 def init_search(app: Flask) -> None:
     app.extensions["search_engine"] = build_engine(app)
+    app.extensions["search_cache"] = ResponseCache(app.config["SEARCH_CACHE_SIZE"])
     outbox.register(catalog.SEARCH_PRODUCT_TOPIC, handle_events)
     outbox.register(catalog.SEARCH_VENDOR_TOPIC, handle_events)
 
@@ -188,6 +192,51 @@ def search(session: Session, args: dict[str, Any], locale: str) -> dict[str, Any
     }
     return {"total": result.total, "page": query.page, "per_page": query.per_page, "items": items,
             "facets": facets}
+
+
+class ResponseCache:
+    """A small per-process LRU of rendered search answers (festival peaks repeat queries).
+
+    A key holds everything an answer depends on: the arguments, the locale, the
+    index generation, the rates version and the pricing version; so a write, a
+    reindex, a rate refresh or a campaign change makes new keys, never stale answers.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple | None) -> bytes | None:
+        if key is None or not self.size:
+            return None
+        with self._lock:
+            body = self._items.get(key)
+            if body is not None:
+                self._items.move_to_end(key)
+            return body
+
+    def put(self, key: tuple | None, body: bytes) -> None:
+        if key is None or not self.size:
+            return
+        with self._lock:
+            self._items[key] = body
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+def response_cache() -> ResponseCache:
+    return current_app.extensions["search_cache"]
+
+
+def cache_key(session: Session, args: dict[str, Any], locale: str) -> tuple | None:
+    generation = engine().generation()
+    if generation is None:
+        return None
+    rates.current_table(session)
+    arguments = tuple(sorted((k, tuple(v) if isinstance(v, list) else str(v)) for k, v in args.items()))
+    return (arguments, locale, generation, g.get("rates_version"), pricing.pricing_version(session, now()))
 
 
 def suggest(prefix: str, locale: str, limit: int) -> list[str]:

@@ -1,7 +1,9 @@
 """Exchange rates: load central-bank feeds and manual quotes, convert money."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+import time
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as day_time
 from decimal import Decimal
 from pathlib import Path
 
@@ -103,16 +105,42 @@ def _canonical(rate: Decimal) -> Decimal:
     return Decimal((sign, digits, exponent))
 
 
+#: The last table this process built: (rates version, table, when the version was last checked).
+_process_table: tuple[tuple, RateTable, float] | None = None
+#: How long a process trusts its table before asking the database whether rates changed.
+RECHECK_SECONDS = 1.0
+
+
+def rates_version(session: Session) -> tuple:
+    """Changes whenever a quote is added or reloaded (cheap: one aggregate over an indexed table)."""
+    count, newest, last_id = session.execute(
+        select(func.count(FxRate.id), func.max(FxRate.loaded_at), func.max(FxRate.id))).one()
+    return count, str(newest), last_id
+
+
 def current_table(session: Session) -> RateTable:
-    """One table per request (or per CLI command)."""
-    if not has_app_context():
-        return load_table(session)
-    if "rate_table" not in g:
-        g.rate_table = load_table(session)
-    return g.rate_table
+    """The rate table, rebuilt only when the stored rates changed; fixed for the rest of the request."""
+    global _process_table
+    if has_app_context() and "rate_table" in g:
+        return g.rate_table
+    if _process_table is not None and time.monotonic() - _process_table[2] < RECHECK_SECONDS:
+        version = _process_table[0]  # checked a moment ago: rates change daily, not per request
+    else:
+        version = rates_version(session)
+        if _process_table is None or _process_table[0] != version:
+            _process_table = (version, load_table(session), time.monotonic())
+        else:
+            _process_table = (version, _process_table[1], time.monotonic())
+    if has_app_context():
+        g.rate_table = _process_table[1]
+        g.rates_version = version
+    return _process_table[1]
 
 
 def forget_table() -> None:
+    """Rates were just stored: rebuild on the next use (this process; others within RECHECK_SECONDS)."""
+    global _process_table
+    _process_table = None
     if has_app_context():
         g.pop("rate_table", None)
 
@@ -133,7 +161,7 @@ def is_stale(as_of: date | None) -> bool:
     """A quote is stale once its date (taken as 00:00 UTC) is older than FX_STALE_AFTER_HOURS."""
     if as_of is None:
         return False
-    age = now() - datetime.combine(as_of, time.min, tzinfo=timezone.utc)
+    age = now() - datetime.combine(as_of, day_time.min, tzinfo=timezone.utc)
     return age > timedelta(hours=current_app.config["FX_STALE_AFTER_HOURS"])
 
 
