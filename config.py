@@ -67,6 +67,15 @@ class Config:
     # Pagination
     MAX_PER_PAGE = 100
 
+    # Checkout and payments
+    PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "manual")
+    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+    PLATFORM_COMMISSION_RATE = os.environ.get("PLATFORM_COMMISSION_RATE", "0.08")
+    RESERVATION_MINUTES = int(os.environ.get("RESERVATION_MINUTES", 30))
+    IDEMPOTENCY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_TTL_HOURS", 48))
+
     # Search
     SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "embedded")
     SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(BASE_DIR / "instance" / "search"))

@@ -145,6 +145,12 @@ def record_search_change(session: Session, product: Product) -> None:
     outbox.record(session, SEARCH_PRODUCT_TOPIC, product.id)
 
 
+def _check_convertible(session: Session, price: Money) -> None:
+    """A price must convert into the base currency (pages show it, search sorts and filters on it);
+    checked before anything is stored, so a write never answers 422 after committing."""
+    rates.cross_rate(session, price.currency, current_app.config["BASE_CURRENCY"], field="price.currency")
+
+
 def _apply(session: Session, product: Product, data: dict[str, Any]) -> None:
     if "translations" in data:
         merged = dict(product.translations or {})
@@ -167,15 +173,20 @@ def _apply(session: Session, product: Product, data: dict[str, Any]) -> None:
     if "category" in data:
         product.category = category_by_slug(session, data["category"])
     if "price" in data:
+        _check_convertible(session, data["price"])
         product.price = data["price"]
     for name in ("sku", "stock", "hs_code", "attributes", "images", "status"):
         if name in data:
             setattr(product, name, data[name])
 
 
-def _commit(session: Session) -> None:
+def _commit(session: Session, flush_only: bool = False) -> None:
+    """Commit (or only flush); a unique-SKU violation, a race the SKU pre-check lost, is a 409."""
     try:
-        session.commit()
+        if flush_only:
+            session.flush()
+        else:
+            session.commit()
     except IntegrityError:
         session.rollback()
         raise Conflict(CatalogErrorCode.SKU_TAKEN, _("You already have a product with this SKU."), field="sku") from None
@@ -196,7 +207,7 @@ def create_product(session: Session, user: User, data: dict[str, Any]) -> Produc
                       or next(iter(data["translations"])), version=1)
     _apply(session, product, {k: v for k, v in data.items() if k != "original_locale"})
     session.add(product)
-    session.flush()
+    _commit(session, flush_only=True)  # assigns the id the outbox event names
     record_search_change(session, product)
     _commit(session)
     return product

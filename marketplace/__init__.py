@@ -49,19 +49,25 @@ def register_extensions(app: Flask) -> None:
     from marketplace.outbox import drain_after_request
 
     init_search(app)
+
+    from marketplace.checkout.payments import build_provider
+
+    app.extensions["payment_provider"] = build_provider(app)
+    register_jobs()
     if app.config["OUTBOX_DRAIN_INLINE"]:
         app.after_request(drain_after_request)
 
 
 def register_blueprints(app: Flask) -> None:
     from catalog.routes import blp as catalog_blp
+    from marketplace.checkout.routes import blp as checkout_blp
     from marketplace.accounts.routes import blp as accounts_blp
     from marketplace.extensions import api
     from marketplace.health import blp as health_blp
     from marketplace.rates.routes import blp as rates_blp
     from vendors.routes import blp as vendors_blp
 
-    for blueprint in (health_blp, accounts_blp, rates_blp, vendors_blp, catalog_blp):
+    for blueprint in (health_blp, accounts_blp, rates_blp, vendors_blp, catalog_blp, checkout_blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
 
 
@@ -83,6 +89,16 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(search_cli)
     app.cli.add_command(worker_command)
+
+
+def register_jobs() -> None:
+    """Periodic work the `flask worker` command runs."""
+    from marketplace import idempotency, worker
+    from marketplace.checkout import services as checkout
+
+    worker.register("expire-reservations", checkout.expire_reservations)
+    worker.register("transfer-payouts", checkout.transfer_payouts)
+    worker.register("sweep-idempotency-keys", idempotency.sweep)
 
 
 def _root():

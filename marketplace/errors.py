@@ -187,7 +187,8 @@ def http_exception_problem(error: HTTPException) -> Response:
     messages = data.get("errors") or data.get("messages")
     errors = flatten_messages(messages) if messages else None
     code = HTTP_CODES.get(status, ErrorCode.BAD_REQUEST if status < 500 else ErrorCode.INTERNAL_ERROR)
-    detail = data.get("message") or error.description
+    # Werkzeug's own descriptions are English only; the translated title says the same.
+    detail = data.get("message") or TITLES.get(status) or error.description
     if status == 400 and errors and any("Invalid JSON" in m for msgs in errors.values() for m in msgs):
         code, detail = ErrorCode.INVALID_JSON, _l("The request body is not valid JSON.")
     if status == 422:

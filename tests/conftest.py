@@ -19,6 +19,7 @@ from config import TestingConfig, database_url
 from marketplace import create_app, clock
 from marketplace.extensions import db as _db
 from marketplace.extensions import limiter
+from marketplace.rates import services as rates_services
 from tests.factories import Factory
 
 #: Tables whose rows come from migrations (reference data), never truncated.
@@ -70,6 +71,7 @@ def _isolation(request):
     """Every test starts with empty tables, an unfrozen clock and fresh rate limits."""
     yield
     clock.freeze(None)
+    rates_services.forget_table()  # the process-wide rate table must not outlive the truncated rows
     if "app" in request.fixturenames:
         app = request.getfixturevalue("app")
         with app.app_context():

@@ -44,6 +44,8 @@ class Vendor(db.Model):
     msme_class: Mapped[str] = mapped_column(String(8))
     msme_rule: Mapped[str] = mapped_column(String(32))
     msme_subtype: Mapped[str | None] = mapped_column(String(16))
+    #: Stripe Connect account that receives this vendor's payouts (optional).
+    stripe_account_id: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), index=True, default=VendorStatus.PENDING_REVIEW)
     status_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)

@@ -32,6 +32,9 @@ class VendorCreateSchema(BaseSchema):
                                metadata={"description": "Plant, machinery and equipment (India's Udyam rule needs it)."})
     description = fields.Dict(keys=fields.String(validate=_locale_key), values=fields.String(validate=validate.Length(max=5000)),
                               metadata={"description": "Locale -> text."})
+    stripe_account_id = fields.String(allow_none=True, validate=validate.Regexp(
+        r"^acct_[A-Za-z0-9]{1,60}$", error="A Stripe Connect account id looks like acct_1Abc..."),
+        metadata={"description": "Stripe Connect account that receives payouts (optional)."})
 
     @ma.post_load
     def normalize(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -77,6 +80,7 @@ class VendorSchema(BaseSchema):
     annual_turnover = fields.Nested(MoneySchema)
     investment = fields.Nested(MoneySchema, allow_none=True)
     status_reason = fields.String(allow_none=True)
+    stripe_account_id = fields.String(allow_none=True)
     updated_at = fields.DateTime()
     history = fields.List(fields.Nested(StatusChangeSchema))
 

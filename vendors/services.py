@@ -116,7 +116,8 @@ def _apply_profile(session: Session, vendor: Vendor, data: dict[str, Any]) -> No
         vendor.tax_id, vendor.tax_id_type = tax.number, tax.type
     if "phone" in data or "country" in data:
         vendor.phone = normalize_phone(data.get("phone", vendor.phone), country)
-    for name in ("legal_name", "display_name", "contact_email", "sector", "employees", "description"):
+    for name in ("legal_name", "display_name", "contact_email", "sector", "employees", "description",
+                 "stripe_account_id"):
         if name in data:
             setattr(vendor, name, data[name])
     if "annual_turnover" in data:
@@ -186,9 +187,9 @@ def update_vendor(session: Session, actor: User, vendor_id: int, data: dict[str,
     _apply_profile(session, vendor, data)
     reviewed_change = before != [getattr(vendor, name) for name in REVIEWED_FIELDS]
     if vendor.status == VendorStatus.APPROVED and reviewed_change:
-        _record(vendor, VendorStatus.PENDING_REVIEW, actor, _("Tax ID or country changed; back to review."))
+        _record(vendor, VendorStatus.PENDING_REVIEW, actor, "Tax ID or country changed; back to review.")
     elif vendor.status == VendorStatus.REJECTED:
-        _record(vendor, VendorStatus.PENDING_REVIEW, actor, _("Resubmitted after rejection."))
+        _record(vendor, VendorStatus.PENDING_REVIEW, actor, "Resubmitted after rejection.")
     _commit(session)
     return vendor
 

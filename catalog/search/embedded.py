@@ -108,19 +108,16 @@ class EmbeddedEngine:
         return conn
 
     def _conn(self) -> sqlite3.Connection:
-        """This thread's connection to the live index, reopened after a swap."""
-        try:
-            stamp = self._pointer().stat().st_mtime_ns
-        except OSError as error:
-            raise EngineUnavailable(f"search index missing: {error}") from error
+        """This thread's connection to the live index, reopened after a swap.
+
+        The pointer's content (the live file's unique name) decides, not its mtime: with a coarse
+        file-system clock, or two swaps within one tick, the mtime stays the same across a swap."""
+        path = self._current_file()
         local = self._local
-        if getattr(local, "stamp", None) != stamp:
-            path = self._current_file()
-            if getattr(local, "path", None) != path:
-                if getattr(local, "conn", None) is not None:
-                    local.conn.close()
-                local.conn, local.path = self._connect(path), path
-            local.stamp = stamp
+        if getattr(local, "path", None) != path:
+            if getattr(local, "conn", None) is not None:
+                local.conn.close()
+            local.conn, local.path = self._connect(path), path
         return local.conn
 
     # -- writing ---------------------------------------------------------------

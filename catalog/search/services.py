@@ -4,24 +4,24 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any, Callable, Iterator
 
 from flask import Flask, current_app, g
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from catalog import pricing
 from catalog import services as catalog
 from catalog.models import Category, Product, ProductStatus
-from catalog.search.documents import base_micros, build_document
+from catalog.search.documents import MICROS, base_micros, build_document
 from catalog.search.engine import EngineUnavailable, SearchEngine, SearchQuery
 from marketplace import outbox
 from marketplace.clock import now
 from marketplace.errors import ErrorCode, Unavailable
 from marketplace.i18n import country_name
-from marketplace.money import Money, round_amount
+from marketplace.money import CONTEXT, Money, quantum, round_amount
 from marketplace.rates import services as rates
 from marketplace.rates.conversion import NoRate, RateTable
 from vendors.models import Vendor, VendorStatus
@@ -121,9 +121,11 @@ def reindex(session: Session, progress: Callable[[int], None] | None = None) -> 
             yield doc
 
     engine().reindex(counting(public_documents(session, table)), progress=progress)
+    # Replay what may have reached only the old index: events recorded since the start, and events
+    # delivered since the start (a transaction that began earlier may have committed after the scan read).
     changed = session.scalars(select(outbox.OutboxEvent).where(
         outbox.OutboxEvent.topic.in_((catalog.SEARCH_PRODUCT_TOPIC, catalog.SEARCH_VENDOR_TOPIC)),
-        outbox.OutboxEvent.created_at >= started)).all()
+        or_(outbox.OutboxEvent.created_at >= started, outbox.OutboxEvent.processed_at >= started))).all()
     handle_events(session, list(changed))
     session.commit()
     return indexed
@@ -155,6 +157,21 @@ def _micros(amount: Decimal | None, currency: str, table: RateTable) -> int | No
     return base_micros(Money(amount, currency), table, current_app.config["BASE_CURRENCY"])
 
 
+def _bound_micros(amount: Decimal | None, currency: str, table: RateTable, widen: int) -> int | None:
+    """A price bound the shopper typed in `currency`, in base micros, widened by half a minor unit
+    (`widen` -1 for a minimum, +1 for a maximum): prices are shown rounded, so a product shown at
+    exactly the bound is inside it."""
+    if amount is None:
+        return None
+    try:
+        rate = table.rate(currency, current_app.config["BASE_CURRENCY"]).rate
+    except NoRate:
+        return None
+    with localcontext(CONTEXT):
+        edge = amount + widen * quantum(currency) / 2
+        return int((edge * rate * MICROS).to_integral_value(rounding=ROUND_HALF_UP))
+
+
 def search(session: Session, args: dict[str, Any], locale: str) -> dict[str, Any]:
     table = rates.current_table(session)
     currency = args.get("currency") or current_app.config["BASE_CURRENCY"]
@@ -162,8 +179,8 @@ def search(session: Session, args: dict[str, Any], locale: str) -> dict[str, Any
     query = SearchQuery(
         q=args.get("q", ""), locale=locale, origin_countries=tuple(args.get("origin_country", ())),
         category=args.get("category"), vendor_id=args.get("vendor"),
-        price_min_micros=_micros(args.get("price_min"), currency, table),
-        price_max_micros=_micros(args.get("price_max"), currency, table),
+        price_min_micros=_bound_micros(args.get("price_min"), currency, table, -1),
+        price_max_micros=_bound_micros(args.get("price_max"), currency, table, +1),
         in_stock=args.get("in_stock"), campaign=args.get("campaign"), sort=args.get("sort", "relevance"),
         page=args["page"], per_page=args["per_page"],
         price_ranges=tuple((_micros(low, currency, table), _micros(high, currency, table)) for low, high in buckets),

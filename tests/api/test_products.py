@@ -635,3 +635,20 @@ def test_a_no_op_patch_leaves_updated_at_alone(client, vendor):
     product = create_product(client, vendor)
     after = patch(client, vendor, product, stock=product["stock"]).get_json()
     assert after["updated_at"] == product["updated_at"]
+
+
+def test_without_exchange_rates_a_listing_is_refused_before_anything_is_stored(client, make):
+    vendor = make.vendor("IN")  # no make.rates(): INR does not convert into the base currency yet
+    response = send_json(client, "POST", PRODUCTS, product_payload(sku="EARLY"), vendor["owner"]["headers"])
+    assert_problem(response, 422, "no_exchange_rate", "price.currency")
+    listing = client.get(f"/api/v1/vendors/{vendor['id']}/products", headers=vendor["owner"]["headers"]).get_json()
+    assert listing["total"] == 0
+
+    make.rates()
+    assert create_product(client, vendor, sku="EARLY")["sku"] == "EARLY"  # not "taken" by the refused attempt
+
+
+def test_a_listing_in_the_base_currency_needs_no_rates(client, make):
+    vendor = make.vendor("IN")
+    body = create_product(client, vendor, price={"amount": "12.50", "currency": "USD"})
+    assert body["price"]["amount"] == "12.50" and body["price"]["currency"] == "USD"

@@ -1,0 +1,16 @@
+from enum import StrEnum
+
+
+class CheckoutErrorCode(StrEnum):
+    CART_EMPTY = "cart_empty"
+    CART_ITEM_NOT_FOUND = "cart_item_not_found"
+    PRODUCT_UNAVAILABLE = "product_unavailable"
+    INSUFFICIENT_STOCK = "insufficient_stock"
+    ORDER_NOT_FOUND = "order_not_found"
+    VENDOR_ORDER_NOT_FOUND = "vendor_order_not_found"
+    INVALID_ORDER_STATE = "invalid_order_state"
+    REFUND_EXCEEDS_PAID = "refund_exceeds_paid"
+    PAYMENT_PROVIDER_ERROR = "payment_provider_error"
+    UNSUPPORTED_PAYMENT_CURRENCY = "unsupported_payment_currency"
+    INVALID_WEBHOOK = "invalid_webhook_signature"
+    NO_VENDOR_PROFILE = "no_vendor_profile"

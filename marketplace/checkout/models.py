@@ -1,0 +1,258 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import JSON, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.clock import now
+from marketplace.db_types import ExactDecimal, UtcDateTime
+from marketplace.extensions import db
+from marketplace.money import Money
+
+
+class OrderStatus(StrEnum):
+    AWAITING_PAYMENT = "awaiting_payment"
+    PAID = "paid"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+    PARTIALLY_REFUNDED = "partially_refunded"
+
+
+class VendorOrderStatus(StrEnum):
+    AWAITING_PAYMENT = "awaiting_payment"
+    PAID = "paid"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+class Cart(db.Model):
+    __tablename__ = "carts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now, onupdate=now)
+
+    items: Mapped[list["CartItem"]] = relationship(back_populates="cart", cascade="all, delete-orphan",
+                                                   order_by="CartItem.id")
+
+
+class CartItem(db.Model):
+    __tablename__ = "cart_items"
+    __table_args__ = (UniqueConstraint("cart_id", "product_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cart_id: Mapped[int] = mapped_column(ForeignKey("carts.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    quantity: Mapped[int]
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
+
+    cart: Mapped[Cart] = relationship(back_populates="items")
+
+
+class Order(db.Model):
+    """What the shopper bought, with every price and rate locked in at checkout."""
+
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(24), index=True, default=OrderStatus.AWAITING_PAYMENT)
+    currency: Mapped[str] = mapped_column(String(3))
+    total_amount: Mapped[Decimal] = mapped_column(ExactDecimal(20, 4))
+    refunded_amount: Mapped[Decimal] = mapped_column(ExactDecimal(20, 4), default=Decimal(0))
+    email: Mapped[str | None] = mapped_column(String(254))
+    shipping_address: Mapped[dict] = mapped_column(JSON)
+    #: Rates used: [{"from", "to", "rate", "source", "as_of"}], as strings.
+    rates: Mapped[list] = mapped_column(JSON, default=list)
+    payment_provider: Mapped[str] = mapped_column(String(16))
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    reserved_until: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now, onupdate=now)
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    vendor_orders: Mapped[list["VendorOrder"]] = relationship(back_populates="order", order_by="VendorOrder.id",
+                                                              cascade="all, delete-orphan")
+    lines: Mapped[list["OrderLine"]] = relationship(back_populates="order", order_by="OrderLine.id",
+                                                    cascade="all, delete-orphan")
+    payment: Mapped["Payment | None"] = relationship(back_populates="order", uselist=False)
+    refunds: Mapped[list["Refund"]] = relationship(back_populates="order", order_by="Refund.id")
+
+    @property
+    def total(self) -> Money:
+        return Money(self.total_amount, self.currency)
+
+    @property
+    def refunded(self) -> Money:
+        return Money(self.refunded_amount, self.currency)
+
+
+class VendorOrder(db.Model):
+    """One vendor's part of an order, with its money in the shopper's and the vendor's currency."""
+
+    __tablename__ = "vendor_orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id"), index=True)
+    status: Mapped[str] = mapped_column(String(24), default=VendorOrderStatus.AWAITING_PAYMENT)
+    subtotal_amount: Mapped[Decimal] = mapped_column(ExactDecimal(20, 4))          # shopper's currency
+    refunded_amount: Mapped[Decimal] = mapped_column(ExactDecimal(20, 4), default=Decimal(0))  # shopper's
+    vendor_currency: Mapped[str] = mapped_column(String(3))
+    vendor_subtotal_amount: Mapped[Decimal] = mapped_column(ExactDecimal(20, 4))   # vendor's currency
+    commission_rate: Mapped[Decimal] = mapped_column(Numeric(6, 4))
+    commission_amount: Mapped[Decimal] = mapped_column(ExactDecimal(20, 4))
+    net_amount: Mapped[Decimal] = mapped_column(ExactDecimal(20, 4))
+    rate: Mapped[Decimal] = mapped_column(ExactDecimal(38, 18))                    # shopper -> vendor currency
+    rate_source: Mapped[str] = mapped_column(String(32))
+    rate_as_of: Mapped[str | None] = mapped_column(String(10))
+    carrier: Mapped[str | None] = mapped_column(String(64))
+    tracking_number: Mapped[str | None] = mapped_column(String(64))
+    shipped_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    order: Mapped[Order] = relationship(back_populates="vendor_orders")
+    lines: Mapped[list["OrderLine"]] = relationship(back_populates="vendor_order", order_by="OrderLine.id")
+
+    @property
+    def subtotal(self) -> Money:
+        return Money(self.subtotal_amount, self.order.currency)
+
+    @property
+    def refunded(self) -> Money:
+        return Money(self.refunded_amount, self.order.currency)
+
+    @property
+    def vendor_subtotal(self) -> Money:
+        return Money(self.vendor_subtotal_amount, self.vendor_currency)
+
+    @property
+    def commission(self) -> Money:
+        return Money(self.commission_amount, self.vendor_currency)
+
+    @property
+    def net(self) -> Money:
+        return Money(self.net_amount, self.vendor_currency)
+
+
+class OrderLine(db.Model):
+    __tablename__ = "order_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    vendor_order_id: Mapped[int] = mapped_column(ForeignKey("vendor_orders.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="SET NULL"), index=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_amount: Mapped[Decimal] = mapped_column(ExactDecimal(20, 4))    # shopper's currency, what was paid
+    list_price_amount: Mapped[Decimal] = mapped_column(ExactDecimal(20, 4))    # shopper's currency, before discount
+    line_total_amount: Mapped[Decimal] = mapped_column(ExactDecimal(20, 4))
+    original_price_amount: Mapped[Decimal] = mapped_column(ExactDecimal(20, 4))  # as the vendor listed it
+    original_currency: Mapped[str] = mapped_column(String(3))
+    rate: Mapped[Decimal] = mapped_column(ExactDecimal(38, 18))                # original -> shopper currency
+    rate_source: Mapped[str] = mapped_column(String(32))
+    rate_as_of: Mapped[str | None] = mapped_column(String(10))
+    campaign: Mapped[dict | None] = mapped_column(JSON)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    vendor_order: Mapped[VendorOrder] = relationship(back_populates="lines")
+
+    @property
+    def unit_price(self) -> Money:
+        return Money(self.unit_price_amount, self.order.currency)
+
+    @property
+    def list_price(self) -> Money:
+        return Money(self.list_price_amount, self.order.currency)
+
+    @property
+    def line_total(self) -> Money:
+        return Money(self.line_total_amount, self.order.currency)
+
+    @property
+    def original_price(self) -> Money:
+        return Money(self.original_price_amount, self.original_currency)
+
+
+class Payment(db.Model):
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    provider_ref: Mapped[str | None] = mapped_column(String(255), unique=True)
+    status: Mapped[str] = mapped_column(String(24))
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal(20, 4))
+    currency: Mapped[str] = mapped_column(String(3))
+    client_secret: Mapped[str | None] = mapped_column(String(255))
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now, onupdate=now)
+
+    order: Mapped[Order] = relationship(back_populates="payment")
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)
+
+
+class Refund(db.Model):
+    __tablename__ = "refunds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    vendor_order_id: Mapped[int | None] = mapped_column(ForeignKey("vendor_orders.id"))
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal(20, 4))
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    provider_ref: Mapped[str | None] = mapped_column(String(255), unique=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
+
+    order: Mapped[Order] = relationship(back_populates="refunds")
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)
+
+
+class PayoutEntry(db.Model):
+    """The vendor payout ledger: credits for paid vendor orders, debits for refunds, in the vendor's currency."""
+
+    __tablename__ = "payout_entries"
+    __table_args__ = (UniqueConstraint("vendor_order_id", "kind", "reference"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id"), index=True)
+    vendor_order_id: Mapped[int] = mapped_column(ForeignKey("vendor_orders.id"))
+    kind: Mapped[str] = mapped_column(String(16))          # credit | refund
+    reference: Mapped[str] = mapped_column(String(64))     # what caused it (the order, a refund id)
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal(20, 4))   # signed
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))        # pending | transferred | settled_outside
+    transfer_ref: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)
+
+
+class ProcessedWebhookEvent(db.Model):
+    """Provider events already applied: a redelivered event is recognised and skipped."""
+
+    __tablename__ = "processed_webhook_events"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    type: Mapped[str] = mapped_column(String(64))
+    processed_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)

@@ -1,0 +1,213 @@
+from __future__ import annotations
+
+import marshmallow as ma
+from babel import Locale
+from marshmallow import fields, validate
+
+from catalog.schemas import CampaignRefSchema, VendorRefSchema
+from marketplace.checkout.models import VendorOrderStatus
+from marketplace.schemas import BaseSchema, LocaleArgs, MoneySchema, PageArgs, PageSchema, supported_currency
+
+_TERRITORIES = frozenset(code for code in Locale.parse("en").territories if len(code) == 2 and code.isalpha())
+
+
+def _country(value: str) -> None:
+    if value not in _TERRITORIES:
+        raise ma.ValidationError("Use an ISO 3166 alpha-2 country code, upper case (e.g. BR).")
+
+
+class CartItemCreateSchema(BaseSchema):
+    product_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+    quantity = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=1000))
+
+
+class CartItemUpdateSchema(BaseSchema):
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1000))
+
+
+class CurrencyArgs(LocaleArgs):
+    currency = fields.String(validate=supported_currency,
+                             metadata={"description": "Currency to price the cart in (default: the base currency)."})
+
+
+class CartLineSchema(BaseSchema):
+    id = fields.Integer()
+    product_id = fields.Integer()
+    sku = fields.String()
+    title = fields.String()
+    locale = fields.String()
+    quantity = fields.Integer()
+    available_stock = fields.Integer()
+    unit_price = fields.Nested(MoneySchema)
+    list_price = fields.Nested(MoneySchema)
+    line_total = fields.Nested(MoneySchema)
+    campaign = fields.Nested(CampaignRefSchema, allow_none=True)
+    problems = fields.List(fields.String(), metadata={"description": "unavailable, insufficient_stock, ..."})
+
+
+class CartGroupSchema(BaseSchema):
+    vendor = fields.Nested(VendorRefSchema)
+    lines = fields.List(fields.Nested(CartLineSchema))
+    subtotal = fields.Nested(MoneySchema)
+
+
+class CartSchema(BaseSchema):
+    currency = fields.String()
+    groups = fields.List(fields.Nested(CartGroupSchema))
+    total = fields.Nested(MoneySchema, metadata={"description": "Lines without problems only."})
+    item_count = fields.Integer()
+    has_problems = fields.Boolean()
+
+
+class AddressSchema(BaseSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    line1 = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    line2 = fields.String(validate=validate.Length(max=200))
+    city = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    region = fields.String(validate=validate.Length(max=100))
+    postal_code = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    country = fields.String(required=True, validate=_country)
+
+
+class CheckoutSchema(BaseSchema):
+    currency = fields.String(required=True, validate=supported_currency)
+    shipping_address = fields.Nested(AddressSchema, required=True)
+    email = fields.Email(validate=validate.Length(max=254))
+
+
+class RateUsedSchema(BaseSchema):
+    from_ = fields.String(data_key="from", attribute="from")
+    to = fields.String()
+    rate = fields.String()
+    source = fields.String()
+    as_of = fields.String(allow_none=True)
+
+
+class OrderLineSchema(BaseSchema):
+    id = fields.Integer()
+    vendor_order_id = fields.Integer()
+    product_id = fields.Integer(allow_none=True)
+    sku = fields.String()
+    title = fields.String()
+    quantity = fields.Integer()
+    unit_price = fields.Nested(MoneySchema)
+    list_price = fields.Nested(MoneySchema)
+    line_total = fields.Nested(MoneySchema)
+    original_price = fields.Nested(MoneySchema)
+    rate = fields.String(metadata={"description": "Original currency -> order currency."})
+    rate_source = fields.String()
+    rate_as_of = fields.String(allow_none=True)
+    campaign = fields.Dict(allow_none=True)
+
+
+class VendorOrderSchema(BaseSchema):
+    id = fields.Integer()
+    order_id = fields.Integer()
+    vendor_id = fields.Integer()
+    status = fields.String()
+    subtotal = fields.Nested(MoneySchema, metadata={"description": "In the shopper's currency."})
+    refunded = fields.Nested(MoneySchema)
+    vendor_subtotal = fields.Nested(MoneySchema, metadata={"description": "In the vendor's currency."})
+    commission_rate = fields.String()
+    commission = fields.Nested(MoneySchema)
+    net = fields.Nested(MoneySchema, metadata={"description": "What the vendor is paid: subtotal - commission."})
+    rate = fields.String(metadata={"description": "Order currency -> vendor currency."})
+    rate_source = fields.String()
+    rate_as_of = fields.String(allow_none=True)
+    carrier = fields.String(allow_none=True)
+    tracking_number = fields.String(allow_none=True)
+    shipped_at = fields.DateTime(allow_none=True)
+    delivered_at = fields.DateTime(allow_none=True)
+    lines = fields.List(fields.Nested(OrderLineSchema))
+
+
+class VendorOrderSummarySchema(VendorOrderSchema):
+    class Meta(BaseSchema.Meta):
+        exclude = ("lines",)
+
+
+class PaymentSchema(BaseSchema):
+    provider = fields.String()
+    status = fields.String()
+    amount = fields.Nested(MoneySchema, attribute="money")
+    client_secret = fields.String(allow_none=True, metadata={"description": "For Stripe.js / mobile SDKs."})
+    failure_reason = fields.String(allow_none=True)
+
+
+class RefundSchema(BaseSchema):
+    id = fields.Integer()
+    order_id = fields.Integer()
+    vendor_order_id = fields.Integer(allow_none=True)
+    amount = fields.Nested(MoneySchema, attribute="money")
+    status = fields.String()
+    reason = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class OrderSchema(BaseSchema):
+    id = fields.Integer()
+    status = fields.String()
+    currency = fields.String()
+    total = fields.Nested(MoneySchema)
+    refunded = fields.Nested(MoneySchema)
+    email = fields.String(allow_none=True)
+    shipping_address = fields.Nested(AddressSchema)
+    rates = fields.List(fields.Nested(RateUsedSchema))
+    payment_provider = fields.String()
+    failure_reason = fields.String(allow_none=True)
+    reserved_until = fields.DateTime()
+    created_at = fields.DateTime()
+    paid_at = fields.DateTime(allow_none=True)
+    cancelled_at = fields.DateTime(allow_none=True)
+    lines = fields.List(fields.Nested(OrderLineSchema))
+    vendor_orders = fields.List(fields.Nested(VendorOrderSummarySchema))
+    payment = fields.Nested(PaymentSchema, allow_none=True)
+    refunds = fields.List(fields.Nested(RefundSchema))
+
+
+class CheckoutResultSchema(BaseSchema):
+    order = fields.Nested(OrderSchema)
+    payment = fields.Nested(PaymentSchema)
+
+
+class OrderPageSchema(PageSchema):
+    items = fields.List(fields.Nested(OrderSchema), required=True)
+
+
+class VendorOrderArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf([s.value for s in VendorOrderStatus]))
+
+
+class VendorOrderPageSchema(PageSchema):
+    items = fields.List(fields.Nested(VendorOrderSchema), required=True)
+
+
+class ShipSchema(BaseSchema):
+    carrier = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    tracking_number = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class RefundRequestSchema(BaseSchema):
+    vendor_order_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+    amount = fields.Nested(MoneySchema, metadata={"description": "Default: all that is left to refund."})
+    reason = fields.String(validate=validate.Length(max=500))
+
+
+class PayoutEntrySchema(BaseSchema):
+    id = fields.Integer()
+    vendor_order_id = fields.Integer()
+    kind = fields.String()
+    reference = fields.String()
+    amount = fields.Nested(MoneySchema, attribute="money")
+    status = fields.String()
+    transfer_ref = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class PayoutPageSchema(PageSchema):
+    items = fields.List(fields.Nested(PayoutEntrySchema), required=True)
+    balances = fields.List(fields.Nested(MoneySchema), required=True)
+
+
+class WebhookAckSchema(BaseSchema):
+    result = fields.String(required=True)

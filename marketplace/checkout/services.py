@@ -1,0 +1,513 @@
+"""Checkout, orders, payments, refunds and vendor payouts.
+
+Money rules: every line's unit price is the pricing function's answer in the
+shopper's currency (rounded half up); a line total is unit x quantity, exact;
+the order total is the exact sum of its lines. Each vendor's part is converted
+once into the vendor's currency at the rate locked in the order; commission is
+rounded half up and the net is the remainder, so net + commission = subtotal.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from catalog import services as catalog
+from catalog.models import Product
+from marketplace.accounts.models import Role, User
+from marketplace.checkout import cart as carts
+from marketplace.checkout.errors import CheckoutErrorCode
+from marketplace.checkout.models import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PayoutEntry,
+    ProcessedWebhookEvent,
+    Refund,
+    VendorOrder,
+    VendorOrderStatus,
+)
+from marketplace.checkout.payments.base import PaymentError, PaymentProvider, PaymentState, UnsupportedCurrency
+from marketplace.clock import now
+from marketplace.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from marketplace.idempotency import IdempotencyRecord
+from marketplace.money import Money, round_amount
+from marketplace.rates import services as rates
+from marketplace.rates.conversion import CrossRate
+from vendors.models import Vendor
+
+log = logging.getLogger(__name__)
+
+class PaymentUnavailable(DomainError):
+    status = 502
+
+
+def provider() -> PaymentProvider:
+    return current_app.extensions["payment_provider"]
+
+
+def _rate_info(frm: str, to: str, cross: CrossRate) -> dict[str, str | None]:
+    return {"from": frm, "to": to, "rate": str(cross.rate), "source": cross.source,
+            "as_of": cross.as_of.isoformat() if cross.as_of else None}
+
+
+# -- placing an order --------------------------------------------------------
+
+def _reserve(session: Session, product_id: int, quantity: int) -> bool:
+    """Take `quantity` units atomically; False when fewer are left (never oversells)."""
+    taken = session.execute(
+        update(Product).where(Product.id == product_id, Product.stock >= quantity)
+        .values(stock=Product.stock - quantity, version=Product.version + 1, updated_at=now())
+    ).rowcount
+    return taken == 1
+
+
+def _release(session: Session, order: Order) -> None:
+    for line in order.lines:
+        if line.product_id is not None:
+            session.execute(update(Product).where(Product.id == line.product_id)
+                            .values(stock=Product.stock + line.quantity, version=Product.version + 1,
+                                    updated_at=now()))
+            catalog.record_search_change(session, session.get(Product, line.product_id))
+
+
+def place_order(session: Session, user: User, data: dict[str, Any], record: IdempotencyRecord) -> Order:
+    """One transaction: price and lock the cart, reserve stock, split per vendor, empty the cart."""
+    currency = data["currency"]
+    cart = carts.cart_for(session, user, create=False)
+    items = carts.cart_items(session, cart)
+    if not items:
+        raise Invalid(CheckoutErrorCode.CART_EMPTY, _("Your cart is empty."), field="cart")
+    products = {p.id: p for p in session.scalars(
+        select(Product).where(Product.id.in_([i.product_id for i in items]))
+        .options(joinedload(Product.vendor)))}
+    table = rates.current_table(session)
+    commission_rate = Decimal(current_app.config["PLATFORM_COMMISSION_RATE"])
+    order = Order(user_id=user.id, currency=currency, email=data.get("email") or user.email,
+                  shipping_address=data["shipping_address"], payment_provider=provider().name,
+                  status=OrderStatus.AWAITING_PAYMENT, total_amount=Decimal(0), refunded_amount=Decimal(0),
+                  reserved_until=now() + timedelta(minutes=current_app.config["RESERVATION_MINUTES"]))
+    session.add(order)
+    with session.no_autoflush:  # lines join their vendor order below, before anything is written
+        used_rates: dict[tuple[str, str], dict] = {}
+        by_vendor: dict[int, list[OrderLine]] = defaultdict(list)
+        for item in sorted(items, key=lambda i: i.product_id):  # a fixed order: no deadlocks between checkouts
+            product = products.get(item.product_id)
+            if product is None or not product.is_public:
+                raise Conflict(CheckoutErrorCode.PRODUCT_UNAVAILABLE,
+                               _("A product in your cart is no longer available."), product_id=item.product_id)
+            if not _reserve(session, product.id, item.quantity):
+                raise Conflict(CheckoutErrorCode.INSUFFICIENT_STOCK,
+                               _("Not enough stock left for %(sku)s.", sku=product.sku), product_id=product.id)
+            catalog.record_search_change(session, product)
+            quote = catalog.quote_price(product.price, currency, table, product.id)
+            cross = table.rate(product.price_currency, currency)
+            used_rates[(product.price_currency, currency)] = _rate_info(product.price_currency, currency, cross)
+            line = OrderLine(product_id=product.id, sku=product.sku, title=product.text("en")[1]["title"],
+                             quantity=item.quantity, unit_price_amount=quote.price.amount,
+                             list_price_amount=quote.list_price.amount,
+                             line_total_amount=(quote.price * item.quantity).amount,
+                             original_price_amount=product.price_amount, original_currency=product.price_currency,
+                             rate=cross.rate, rate_source=cross.source,
+                             rate_as_of=cross.as_of.isoformat() if cross.as_of else None, campaign=quote.campaign)
+            order.lines.append(line)
+            by_vendor[product.vendor_id].append(line)
+        total = Money.zero(currency)
+        for vendor_id, lines in by_vendor.items():
+            vendor = products[lines[0].product_id].vendor
+            subtotal = Money(sum((line.line_total_amount for line in lines), Decimal(0)), currency)
+            cross = table.rate(currency, vendor.currency)
+            used_rates[(currency, vendor.currency)] = _rate_info(currency, vendor.currency, cross)
+            vendor_subtotal = subtotal.converted(cross.rate, vendor.currency)
+            commission = vendor_subtotal * commission_rate
+            vendor_order = VendorOrder(vendor_id=vendor_id, status=VendorOrderStatus.AWAITING_PAYMENT,
+                                       subtotal_amount=subtotal.amount, refunded_amount=Decimal(0),
+                                       vendor_currency=vendor.currency, vendor_subtotal_amount=vendor_subtotal.amount,
+                                       commission_rate=commission_rate, commission_amount=commission.amount,
+                                       net_amount=(vendor_subtotal - commission).amount, rate=cross.rate,
+                                       rate_source=cross.source,
+                                       rate_as_of=cross.as_of.isoformat() if cross.as_of else None)
+            order.vendor_orders.append(vendor_order)
+            vendor_order.lines.extend(lines)
+            total = total + subtotal
+    order.total_amount = total.amount
+    order.rates = [info for info in used_rates.values() if info["from"] != info["to"]]
+    for item in items:
+        session.delete(item)
+    session.flush()
+    record.resource_id = order.id
+    session.merge(record)
+    session.commit()
+    return order
+
+
+def ensure_payment(session: Session, order: Order) -> Payment:
+    """The order's payment at the provider, created once (the provider dedupes on the order's key)."""
+    if order.payment is not None and order.payment.provider_ref is not None:
+        return order.payment
+    try:
+        state = provider().create_payment(amount=order.total, idempotency_key=f"order-{order.id}-payment",
+                                          metadata={"order_id": str(order.id)})
+    except UnsupportedCurrency as error:
+        raise Invalid(CheckoutErrorCode.UNSUPPORTED_PAYMENT_CURRENCY, str(error), field="currency") from None
+    except PaymentError as error:
+        raise PaymentUnavailable(CheckoutErrorCode.PAYMENT_PROVIDER_ERROR,
+                                 _("The payment provider did not answer; retry with the same Idempotency-Key."),
+                                 provider_code=error.code) from None
+    payment = order.payment or Payment(provider=provider().name, amount=order.total_amount,
+                                       currency=order.currency)
+    order.payment = payment
+    payment.provider_ref, payment.status = state.provider_ref, state.status
+    payment.client_secret, payment.failure_reason = state.client_secret, state.failure_reason
+    session.add(payment)
+    session.commit()
+    return payment
+
+
+def checkout(session: Session, user: User, data: dict[str, Any], record: IdempotencyRecord) -> Order:
+    """Resumable: an attempt that died after placing the order carries on from it."""
+    if record.resource_id is None:
+        order = place_order(session, user, data, record)
+    else:
+        order = session.get(Order, record.resource_id)
+    ensure_payment(session, order)
+    return order
+
+
+# -- reading -----------------------------------------------------------------
+
+def _load_order(session: Session, order_id: int) -> Order | None:
+    return session.get(Order, order_id, options=[joinedload(Order.vendor_orders), joinedload(Order.lines)])
+
+
+def order_for(session: Session, user: User, order_id: int) -> Order:
+    order = _load_order(session, order_id)
+    if order is None or (order.user_id != user.id and user.role != Role.ADMIN):
+        raise NotFound(CheckoutErrorCode.ORDER_NOT_FOUND, _("No such order."))
+    return order
+
+
+def orders_of(session: Session, user: User, page: int, per_page: int) -> tuple[list[Order], int]:
+    from sqlalchemy import func
+
+    query = select(Order).where(Order.user_id == user.id)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    items = session.scalars(query.order_by(Order.id.desc()).limit(per_page).offset((page - 1) * per_page))
+    return list(items), total
+
+
+def caller_vendor(session: Session, user: User) -> Vendor:
+    vendor = session.scalar(select(Vendor).where(Vendor.owner_id == user.id))
+    if vendor is None:
+        raise Forbidden(CheckoutErrorCode.NO_VENDOR_PROFILE, _("Create your vendor profile first."))
+    return vendor
+
+
+def vendor_orders_of(session: Session, user: User, status: str | None, page: int,
+                     per_page: int) -> tuple[list[VendorOrder], int]:
+    from sqlalchemy import func
+
+    vendor = caller_vendor(session, user)
+    query = select(VendorOrder).where(VendorOrder.vendor_id == vendor.id)
+    if status:
+        query = query.where(VendorOrder.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    items = session.scalars(query.options(joinedload(VendorOrder.lines), joinedload(VendorOrder.order))
+                            .order_by(VendorOrder.id.desc()).limit(per_page).offset((page - 1) * per_page))
+    return list(items.unique()), total
+
+
+def _own_vendor_order(session: Session, user: User, vendor_order_id: int) -> VendorOrder:
+    vendor = caller_vendor(session, user)
+    vendor_order = session.get(VendorOrder, vendor_order_id)
+    if vendor_order is None or vendor_order.vendor_id != vendor.id:
+        raise NotFound(CheckoutErrorCode.VENDOR_ORDER_NOT_FOUND, _("No such vendor order."))
+    return vendor_order
+
+
+# -- state changes -----------------------------------------------------------
+
+def _locked_order(session: Session, order_id: int) -> Order:
+    order = session.scalar(select(Order).where(Order.id == order_id).with_for_update())
+    if order is None:
+        raise NotFound(CheckoutErrorCode.ORDER_NOT_FOUND, _("No such order."))
+    return order
+
+
+def mark_paid(session: Session, order_id: int) -> Order:
+    """Reservations become sales; each vendor's net amount is credited to its payout ledger."""
+    order = _locked_order(session, order_id)
+    if order.status != OrderStatus.AWAITING_PAYMENT:
+        session.commit()
+        return order
+    order.status, order.paid_at = OrderStatus.PAID, now()
+    if order.payment is not None:
+        order.payment.status = "succeeded"
+    for vendor_order in order.vendor_orders:
+        vendor_order.status = VendorOrderStatus.PAID
+        session.add(PayoutEntry(vendor_id=vendor_order.vendor_id, vendor_order_id=vendor_order.id, kind="credit",
+                                reference=f"order-{order.id}", amount=vendor_order.net_amount,
+                                currency=vendor_order.vendor_currency, status="pending"))
+    session.commit()
+    transfer_payouts(session, order)
+    return order
+
+
+def transfer_payouts(session: Session, order: Order | None = None) -> int:
+    """Send pending credits to vendors with a Stripe Connect account (idempotent per vendor order)."""
+    query = (select(PayoutEntry, Vendor).join(Vendor, Vendor.id == PayoutEntry.vendor_id)
+             .where(PayoutEntry.status == "pending", PayoutEntry.kind == "credit",
+                    Vendor.stripe_account_id.is_not(None)))
+    if order is not None:
+        query = query.where(PayoutEntry.vendor_order_id.in_([v.id for v in order.vendor_orders]))
+    done = 0
+    for entry, vendor in session.execute(query).all():
+        try:
+            state = provider().transfer(destination=vendor.stripe_account_id,
+                                        amount=Money(entry.amount, entry.currency),
+                                        idempotency_key=f"payout-{entry.vendor_order_id}",
+                                        metadata={"vendor_order_id": str(entry.vendor_order_id)})
+        except PaymentError as error:
+            log.warning("payout %s not transferred yet: %s", entry.id, error)
+            continue
+        entry.status, entry.transfer_ref = "transferred", state.provider_ref
+        session.commit()
+        done += 1
+    return done
+
+
+def confirm_manual_payment(session: Session, user: User, order_id: int) -> Order:
+    order = order_for(session, user, order_id)
+    if order.payment_provider != "manual":
+        raise Conflict(CheckoutErrorCode.INVALID_ORDER_STATE, _("This order is paid through its payment provider."))
+    if order.status != OrderStatus.AWAITING_PAYMENT:
+        raise Conflict(CheckoutErrorCode.INVALID_ORDER_STATE,
+                       _("Only an order awaiting payment can be paid."), current_status=order.status)
+    return mark_paid(session, order.id)
+
+
+def cancel(session: Session, order: Order, reason: str) -> Order:
+    if order.status != OrderStatus.AWAITING_PAYMENT:
+        raise Conflict(CheckoutErrorCode.INVALID_ORDER_STATE,
+                       _("Only an order awaiting payment can be cancelled."), current_status=order.status)
+    order.status, order.cancelled_at, order.failure_reason = OrderStatus.CANCELLED, now(), reason
+    for vendor_order in order.vendor_orders:
+        vendor_order.status = VendorOrderStatus.CANCELLED
+    _release(session, order)
+    if order.payment is not None:
+        order.payment.status = "canceled"
+    session.commit()
+    if order.payment is not None and order.payment.provider_ref and order.payment_provider != "manual":
+        try:
+            provider().cancel_payment(order.payment.provider_ref, f"order-{order.id}-cancel")
+        except PaymentError as error:
+            log.warning("order %s cancelled; its payment could not be cancelled yet: %s", order.id, error)
+    return order
+
+
+def cancel_by_shopper(session: Session, user: User, order_id: int) -> Order:
+    order_for(session, user, order_id)
+    return cancel(session, _locked_order(session, order_id), "cancelled by the shopper")
+
+
+def expire_reservations(session: Session) -> int:
+    """Worker job: unpaid orders past their reservation give their stock back."""
+    expired = session.scalars(select(Order.id).where(Order.status == OrderStatus.AWAITING_PAYMENT,
+                                                     Order.reserved_until < now()).limit(500)).all()
+    for order_id in expired:
+        order = _locked_order(session, order_id)
+        if order.status == OrderStatus.AWAITING_PAYMENT and order.reserved_until < now():
+            cancel(session, order, "reservation expired")
+        else:
+            session.commit()
+    return len(expired)
+
+
+def ship(session: Session, user: User, vendor_order_id: int, carrier: str, tracking_number: str) -> VendorOrder:
+    vendor_order = _own_vendor_order(session, user, vendor_order_id)
+    if vendor_order.status != VendorOrderStatus.PAID:
+        raise Conflict(CheckoutErrorCode.INVALID_ORDER_STATE, _("Only a paid vendor order can be shipped."),
+                       current_status=vendor_order.status)
+    vendor_order.status, vendor_order.shipped_at = VendorOrderStatus.SHIPPED, now()
+    vendor_order.carrier, vendor_order.tracking_number = carrier, tracking_number
+    session.commit()
+    return vendor_order
+
+
+def deliver(session: Session, user: User, vendor_order_id: int) -> VendorOrder:
+    vendor_order = _own_vendor_order(session, user, vendor_order_id)
+    if vendor_order.status != VendorOrderStatus.SHIPPED:
+        raise Conflict(CheckoutErrorCode.INVALID_ORDER_STATE, _("Only a shipped vendor order can be delivered."),
+                       current_status=vendor_order.status)
+    vendor_order.status, vendor_order.delivered_at = VendorOrderStatus.DELIVERED, now()
+    order = vendor_order.order
+    if order.status == OrderStatus.PAID and all(
+        v.status in (VendorOrderStatus.DELIVERED, VendorOrderStatus.REFUNDED) for v in order.vendor_orders
+    ):
+        order.status = OrderStatus.COMPLETED
+    session.commit()
+    return vendor_order
+
+
+# -- refunds -----------------------------------------------------------------
+
+def refund(session: Session, admin: User, order_id: int, vendor_order_id: int | None, amount: Money | None,
+           reason: str | None) -> Refund:
+    """Refund through the provider; never more than was paid (for the order, or for one vendor's part)."""
+    order = _locked_order(session, order_id)
+    if order.status not in (OrderStatus.PAID, OrderStatus.COMPLETED, OrderStatus.PARTIALLY_REFUNDED):
+        raise Conflict(CheckoutErrorCode.INVALID_ORDER_STATE, _("Only a paid order can be refunded."),
+                       current_status=order.status)
+    vendor_order = None
+    if vendor_order_id is not None:
+        vendor_order = next((v for v in order.vendor_orders if v.id == vendor_order_id), None)
+        if vendor_order is None:
+            raise Invalid(CheckoutErrorCode.VENDOR_ORDER_NOT_FOUND, _("That vendor order is not part of this order."),
+                          field="vendor_order_id")
+        refundable = vendor_order.subtotal_amount - vendor_order.refunded_amount
+    else:
+        refundable = order.total_amount - order.refunded_amount
+    if amount is not None and amount.currency != order.currency:
+        raise Invalid(CheckoutErrorCode.REFUND_EXCEEDS_PAID, _("Refunds are in the order's currency (%(c)s).",
+                                                               c=order.currency), field="amount.currency")
+    value = amount.amount if amount is not None else refundable
+    if value <= 0 or value > refundable:
+        raise Invalid(CheckoutErrorCode.REFUND_EXCEEDS_PAID,
+                      _("At most %(max)s %(c)s can still be refunded.", max=refundable, c=order.currency),
+                      field="amount")
+    pending = Refund(order_id=order.id, vendor_order_id=vendor_order.id if vendor_order else None, amount=value,
+                     currency=order.currency, status="pending", reason=reason, created_by=admin.id)
+    session.add(pending)
+    session.flush()
+    try:
+        state = provider().refund(provider_ref=order.payment.provider_ref, amount=Money(value, order.currency),
+                                  idempotency_key=f"refund-{pending.id}", metadata={"order_id": str(order.id)})
+    except PaymentError as error:
+        session.rollback()
+        raise PaymentUnavailable(CheckoutErrorCode.PAYMENT_PROVIDER_ERROR,
+                                 _("The payment provider refused or did not answer the refund."),
+                                 provider_code=error.code) from None
+    pending.provider_ref, pending.status = state.provider_ref, state.status
+    _apply_refund(session, order, pending)
+    session.commit()
+    return pending
+
+
+def _apply_refund(session: Session, order: Order, refund_row: Refund) -> None:
+    """Book a refund: order and vendor-order totals, states, and the vendors' payout ledger."""
+    order.refunded_amount += refund_row.amount
+    remaining = refund_row.amount
+    targets = ([v for v in order.vendor_orders if v.id == refund_row.vendor_order_id]
+               if refund_row.vendor_order_id else list(order.vendor_orders))
+    for index, vendor_order in enumerate(targets):  # spread a whole-order refund over vendors pro rata
+        room = vendor_order.subtotal_amount - vendor_order.refunded_amount
+        if index == len(targets) - 1:
+            share = min(room, remaining)
+        else:
+            share = min(room, round_amount(refund_row.amount * vendor_order.subtotal_amount / order.total_amount,
+                                           order.currency))
+        if share <= 0:
+            continue
+        remaining -= share
+        vendor_order.refunded_amount += share
+        if vendor_order.refunded_amount >= vendor_order.subtotal_amount:
+            vendor_order.status = VendorOrderStatus.REFUNDED
+        debit = Money(share, order.currency).converted(vendor_order.rate, vendor_order.vendor_currency)
+        net_share = debit - debit * vendor_order.commission_rate
+        session.add(PayoutEntry(vendor_id=vendor_order.vendor_id, vendor_order_id=vendor_order.id, kind="refund",
+                                reference=f"refund-{refund_row.id}", amount=-net_share.amount,
+                                currency=vendor_order.vendor_currency, status="pending"))
+    order.status = (OrderStatus.REFUNDED if order.refunded_amount >= order.total_amount
+                    else OrderStatus.PARTIALLY_REFUNDED)
+
+
+# -- provider webhooks -------------------------------------------------------
+
+def _first_time(session: Session, event_id: str, event_type: str) -> bool:
+    """Claim an event id in the current transaction; False if it was already processed."""
+    session.add(ProcessedWebhookEvent(id=event_id, provider=provider().name, type=event_type))
+    try:
+        session.flush()
+        return True
+    except IntegrityError:
+        session.rollback()
+        return False
+
+
+def apply_payment_state(session: Session, state: PaymentState) -> Order | None:
+    payment = session.scalar(select(Payment).where(Payment.provider_ref == state.provider_ref))
+    if payment is None:
+        return None
+    if state.status == "succeeded":
+        return mark_paid(session, payment.order_id)
+    order = _locked_order(session, payment.order_id)
+    if order.status == OrderStatus.AWAITING_PAYMENT:
+        payment.status, payment.failure_reason = state.status, state.failure_reason
+        order.failure_reason = state.failure_reason
+    session.commit()
+    return order
+
+
+def handle_webhook(session: Session, payload: bytes, signature: str | None) -> str:
+    """Apply a provider event exactly once; the state is re-read from the provider, never trusted."""
+    event = provider().parse_webhook(payload, signature)
+    if not _first_time(session, event.id, event.type):
+        return "duplicate"
+    try:
+        if event.type in ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"):
+            apply_payment_state(session, provider().retrieve_payment(event.object_id))
+        elif event.type == "charge.refunded":
+            record_provider_refunds(session, event.object_id)
+        else:
+            session.commit()
+            return "ignored"
+    except PaymentError:
+        session.rollback()  # the event id is released: the provider retries the delivery
+        raise
+    session.commit()
+    return "processed"
+
+
+def record_provider_refunds(session: Session, charge_id: str) -> None:
+    intent_id, refunds = provider().refunds_for_charge(charge_id)
+    payment = session.scalar(select(Payment).where(Payment.provider_ref == intent_id))
+    if payment is None:
+        session.commit()
+        return
+    order = _locked_order(session, payment.order_id)
+    known = set(session.scalars(select(Refund.provider_ref).where(Refund.order_id == order.id)))
+    for state in refunds:
+        if state.provider_ref in known or state.status != "succeeded" or state.amount is None:
+            continue
+        room = order.total_amount - order.refunded_amount
+        row = Refund(order_id=order.id, amount=min(state.amount.amount, room), currency=order.currency,
+                     status=state.status, provider_ref=state.provider_ref, reason="refunded at the provider")
+        session.add(row)
+        session.flush()
+        _apply_refund(session, order, row)
+    session.commit()
+
+
+def payouts_of(session: Session, user: User, page: int, per_page: int) -> dict[str, Any]:
+    from sqlalchemy import func
+
+    vendor = caller_vendor(session, user)
+    query = select(PayoutEntry).where(PayoutEntry.vendor_id == vendor.id)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    entries = list(session.scalars(query.order_by(PayoutEntry.id.desc()).limit(per_page)
+                                   .offset((page - 1) * per_page)))
+    balances: dict[str, Decimal] = defaultdict(Decimal)
+    for amount, currency in session.execute(select(PayoutEntry.amount, PayoutEntry.currency)
+                                            .where(PayoutEntry.vendor_id == vendor.id)).all():
+        balances[currency] += amount
+    return {"items": entries, "total": total, "page": page, "per_page": per_page,
+            "balances": [Money(amount, currency) for currency, amount in sorted(balances.items())]}

@@ -1,0 +1,154 @@
+"""Idempotency keys for unsafe requests (checkout, partner listing syncs).
+
+The same key with the same body returns the stored answer, even when the
+first attempt crashed half way (the action resumes from what it recorded);
+the same key with another body is refused (422); a concurrent duplicate gets
+409. Keys are kept `IDEMPOTENCY_TTL_HOURS` (at least 24 h).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from flask import current_app, request
+from flask_babel import gettext as _
+from sqlalchemy import JSON, Integer, String, UniqueConstraint, delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from marketplace.clock import now
+from marketplace.db_types import UtcDateTime
+from marketplace.errors import BadRequest, Conflict, DomainError, Invalid
+from marketplace.extensions import db
+
+HEADER = "Idempotency-Key"
+#: How long an attempt holds its key; after that a retry may take over and resume it.
+LOCK = timedelta(seconds=60)
+
+
+class IdempotencyCode:
+    MISSING = "idempotency_key_missing"
+    REUSED = "idempotency_key_reused"
+    IN_PROGRESS = "idempotency_key_in_progress"
+
+
+class IdempotencyRecord(db.Model):
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(64))          # whose key: "user:12", "partner:3"
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))         # in_progress | completed
+    locked_until: Mapped[datetime] = mapped_column(UtcDateTime())
+    resource_id: Mapped[int | None] = mapped_column(Integer)   # what the action created so far (to resume)
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[Any | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+def request_key() -> str:
+    key = (request.headers.get(HEADER) or "").strip()
+    if not key:
+        raise BadRequest(IdempotencyCode.MISSING, _("This request needs an Idempotency-Key header."),
+                         field=HEADER)
+    if len(key) > 255:
+        raise Invalid(IdempotencyCode.MISSING, _("The Idempotency-Key header is too long."), field=HEADER)
+    return key
+
+
+def fingerprint(body: Any) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str, separators=(",", ":")).encode()).hexdigest()
+
+
+def _claim(session: Session, scope: str, key: str, digest: str) -> IdempotencyRecord:
+    moment = now()
+    ttl = timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"])
+    record = IdempotencyRecord(scope=scope, key=key, request_hash=digest, status="in_progress",
+                               locked_until=moment + LOCK, expires_at=moment + ttl)
+    session.add(record)
+    try:
+        session.commit()
+        return record
+    except IntegrityError:
+        session.rollback()
+    record = session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.scope == scope,
+                                                            IdempotencyRecord.key == key))
+    if record is None:  # expired and swept between our insert and this read
+        return _claim(session, scope, key, digest)
+    if record.request_hash != digest:
+        raise Invalid(IdempotencyCode.REUSED, _("This Idempotency-Key was used with a different request."),
+                      field=HEADER)
+    if record.status == "completed":
+        return record
+    if record.locked_until > moment:
+        raise Conflict(IdempotencyCode.IN_PROGRESS,
+                       _("A request with this Idempotency-Key is still in progress; retry shortly."),
+                       headers={"Retry-After": "1"})
+    # the earlier attempt died: take its place (only one retry can win this update) and resume
+    taken = session.execute(update(IdempotencyRecord)
+                            .where(IdempotencyRecord.id == record.id,
+                                   IdempotencyRecord.locked_until == record.locked_until)
+                            .values(locked_until=moment + LOCK)).rowcount
+    session.commit()
+    if not taken:
+        raise Conflict(IdempotencyCode.IN_PROGRESS,
+                       _("A request with this Idempotency-Key is still in progress; retry shortly."),
+                       headers={"Retry-After": "1"})
+    session.refresh(record)
+    return record
+
+
+def run(session: Session, scope: str, key: str, body: Any,
+        action: Callable[[IdempotencyRecord], tuple[int, Any]]) -> tuple[int, Any]:
+    """Run `action` once per (scope, key); replay its stored (status, JSON body) afterwards.
+
+    `action` gets the record: it stores what it created in `record.resource_id`
+    (committing with its own work) so that a retry after a crash resumes.
+    A domain error (4xx) is stored and replayed like a success.
+    """
+    record = _claim(session, scope, key, fingerprint(body))
+    if record.status == "completed":
+        stored_error = replay_problem(record.response_status, record.response_body)
+        if stored_error is not None:
+            raise stored_error
+        return record.response_status, record.response_body
+    try:
+        status, response = action(record)
+    except DomainError as error:
+        if error.status >= 500:
+            raise
+        session.rollback()
+        status, response = error.status, {"__problem__": {"code": error.code, "detail": str(error.detail),
+                                                          "errors": error.errors, "extra": error.extra}}
+        _complete(session, record, status, response)
+        raise
+    _complete(session, record, status, response)
+    return status, response
+
+
+def _complete(session: Session, record: IdempotencyRecord, status: int, response: Any) -> None:
+    record = session.merge(record)
+    record.status, record.response_status, record.response_body = "completed", status, response
+    session.commit()
+
+
+def replay_problem(status: int, body: Any) -> DomainError | None:
+    """A stored domain error, raised again on replay."""
+    if isinstance(body, dict) and "__problem__" in body:
+        problem = body["__problem__"]
+        error = DomainError(problem["code"], problem["detail"], errors=problem.get("errors"), **problem.get("extra", {}))
+        error.status = status
+        return error
+    return None
+
+
+def sweep(session: Session) -> int:
+    """Forget expired keys (a worker job)."""
+    removed = session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.expires_at < now())).rowcount
+    session.commit()
+    return removed
