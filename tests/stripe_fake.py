@@ -49,7 +49,9 @@ How far it goes, on purpose:
   made with `api_key=`, that key), else 401 as Stripe answers.
 * State changes Stripe would make on its own (the customer pays, the card is
   declined, the bank is slow) are the test's to make: `succeed`, `fail`,
-  `set_status`, `set_refund_status`.
+  `set_status`, `set_refund_status`. Failures in front of the API are too:
+  `fail_next(status, code=...)` (an error answer), `drop_next()` (the
+  connection closes unanswered), `delay_next(seconds)` (a slow answer).
 * `event(type, obj_or_id)` builds a webhook body from the current state and
   `sign_webhook(payload, secret)` signs it as Stripe does.
 """
@@ -63,7 +65,7 @@ import re
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -255,7 +257,8 @@ class FakeStripe:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-stripe", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fake-stripe", daemon=True)
         self._thread.start()
         return self
 

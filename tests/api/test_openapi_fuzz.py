@@ -28,24 +28,47 @@ def api_schema(app):
 
 
 @pytest.fixture
-def callers(make):
+def callers(make, client):
     """Tokens for the roles that can reach each operation, and some data to find."""
     make.rates()
     vendor_owner = make.user(Role.VENDOR)
     make.vendor("IN", owner=vendor_owner)
+    response = client.post("/api/v1/products", headers=vendor_owner["headers"], json={
+        "sku": "FUZZ-1", "translations": {"en": {"title": "Leather bag"}}, "price": {"amount": "10.00", "currency": "INR"},
+        "stock": 50, "category": "bags", "hs_code": "420221", "status": "active"})
+    assert response.status_code == 201
+    shopper = make.user(Role.SHOPPER)
+    client.post("/api/v1/cart/items", headers=shopper["headers"], json={"product_id": response.get_json()["id"]})
     return {
         Role.ADMIN: make.user(Role.ADMIN)["headers"],
         Role.VENDOR: vendor_owner["headers"],
-        Role.SHOPPER: make.user(Role.SHOPPER)["headers"],
+        Role.SHOPPER: shopper["headers"],
     }
 
 
+#: (method, path prefix) -> the role that may call it; anything else is called as an admin.
+ROLE_BY_OPERATION = [
+    ("POST", "/api/v1/vendors/{vendor_id}/approve", Role.ADMIN),
+    ("POST", "/api/v1/vendors/{vendor_id}/reject", Role.ADMIN),
+    ("POST", "/api/v1/vendors/{vendor_id}/suspend", Role.ADMIN),
+    ("POST", "/api/v1/orders/{order_id}/refunds", Role.ADMIN),
+    ("POST", "/api/v1/vendors", Role.VENDOR),
+    ("PATCH", "/api/v1/vendors", Role.VENDOR),
+    ("POST", "/api/v1/products", Role.VENDOR),
+    ("PATCH", "/api/v1/products", Role.VENDOR),
+    ("DELETE", "/api/v1/products", Role.VENDOR),
+    ("*", "/api/v1/vendor/", Role.VENDOR),
+    ("*", "/api/v1/cart", Role.SHOPPER),
+    ("*", "/api/v1/checkout", Role.SHOPPER),
+    ("*", "/api/v1/orders", Role.SHOPPER),
+]
+
+
 def headers_for(case, callers) -> dict:
-    """Write operations as the role that owns them; reads as an admin (who sees the most)."""
-    if case.method.upper() in {"POST", "PATCH"} and case.path.startswith("/api/v1/vendors") and not any(
-        case.path.endswith(action) for action in ("/approve", "/reject", "/suspend")
-    ):
-        return callers[Role.VENDOR]
+    method = case.method.upper()
+    for wanted, prefix, role in ROLE_BY_OPERATION:
+        if wanted in ("*", method) and case.operation.path.startswith(prefix):
+            return callers[role]
     return callers[Role.ADMIN]
 
 

@@ -43,13 +43,25 @@ an error reaches us.
 Webhooks: the signature is checked with the SDK's `WebhookSignature.verify_header`
 (HMAC-SHA256 over "<t>.<raw body>", any of the header's v1 signatures, a
 timestamp at most 300 s old; like Stripe's own libraries, a timestamp in the
-future is not refused). The body is then parsed as JSON into plain dicts.
+future is not refused). The body is then parsed as JSON into plain dicts:
+`WebhookEvent.data` is the event's `data` member ({"object": {...}, maybe
+"previous_attributes"}) and `object_id` is `data.object.id`. A signed body
+that is not a Stripe event is refused like a bad signature.
+
+Error codes: Stripe's `error.code` (card_declined, resource_missing,
+amount_too_large, ...), else its `error.type` (api_error for a bare 5xx,
+idempotency_error), "api_connection_error" for network failures; our own
+refusals use "unsupported_currency", "amount_precision", "invalid_amount",
+"unexpected_status".
+
+`max_network_retries` (keyword, default 2) is the SDK's own retry count; tests
+pass 0 to see a single failure.
 """
 from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable
 
 import stripe
 
@@ -64,7 +76,6 @@ from marketplace.checkout.payments.base import (
 )
 from marketplace.money import Money, check_currency, round_amount
 
-T = TypeVar("T")
 
 #: Seconds a webhook's signed timestamp may be old.
 WEBHOOK_TOLERANCE = 300
