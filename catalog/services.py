@@ -53,22 +53,27 @@ def category_tree(session: Session, locale: str) -> list[dict[str, Any]]:
     return [node(c) for c in categories if c.parent_id is None]
 
 
-def quote_price(original: Money, currency: str, table: RateTable, product_id: int | None = None) -> pricing.PriceQuote:
+def quote_price(session: Session, original: Money, currency: str, table: RateTable, product_id: int | None = None,
+                user_id: int | None = None, locale: str = "en") -> pricing.PriceQuote:
+    """The pricing function with the product's live campaign offers (and the shopper's limits)."""
+    from promotions.services import offers_for
+
+    offers = offers_for(session, product_id, user_id) if product_id is not None else None
     try:
-        return pricing.price_for(original, currency, table, product_id=product_id)
+        return pricing.price_for(original, currency, table, offers, locale)
     except NoRate as error:
         raise Invalid(RateErrorCode.NO_RATE, _("No exchange rate converts %(frm)s to %(to)s yet.",
                                                frm=error.frm, to=error.to), field="currency") from None
 
 
-def present(doc: dict[str, Any], locale: str, currency: str, table: RateTable,
+def present(session: Session, doc: dict[str, Any], locale: str, currency: str, table: RateTable,
             categories: dict[str, Category]) -> dict[str, Any]:
     """A product (as a search document) the way a shopper sees it: localized and priced."""
     translations = doc["translations"]
     served = locale if locale in translations else doc["original_locale"]
     text = translations[served]
     original = Money(Decimal(doc["price"]["amount"]), doc["price"]["currency"])
-    quote = quote_price(original, currency, table, doc["id"])
+    quote = quote_price(session, original, currency, table, doc["id"], locale=locale)
     category = categories.get(doc["category"])
     return {
         **{k: doc[k] for k in ("id", "sku", "original_locale", "translations", "origin_country", "hs_code",
@@ -90,8 +95,8 @@ def present(doc: dict[str, Any], locale: str, currency: str, table: RateTable,
 
 def present_product(session: Session, product: Product, locale: str, currency: str) -> dict[str, Any]:
     table = rates.current_table(session)
-    doc = build_document(product, table, current_app.config["BASE_CURRENCY"])
-    return present(doc, locale, currency, table, categories_by_slug(session))
+    doc = build_document(session, product, table, current_app.config["BASE_CURRENCY"])
+    return present(session, doc, locale, currency, table, categories_by_slug(session))
 
 
 # -- ownership ---------------------------------------------------------------

@@ -61,13 +61,14 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from catalog.routes import blp as catalog_blp
     from marketplace.checkout.routes import blp as checkout_blp
+    from promotions.routes import blp as promotions_blp
     from marketplace.accounts.routes import blp as accounts_blp
     from marketplace.extensions import api
     from marketplace.health import blp as health_blp
     from marketplace.rates.routes import blp as rates_blp
     from vendors.routes import blp as vendors_blp
 
-    for blueprint in (health_blp, accounts_blp, rates_blp, vendors_blp, catalog_blp, checkout_blp):
+    for blueprint in (health_blp, accounts_blp, rates_blp, vendors_blp, catalog_blp, checkout_blp, promotions_blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
 
 
@@ -95,10 +96,12 @@ def register_jobs() -> None:
     """Periodic work the `flask worker` command runs."""
     from marketplace import idempotency, worker
     from marketplace.checkout import services as checkout
+    from promotions import services as promotions
 
     worker.register("expire-reservations", checkout.expire_reservations)
     worker.register("transfer-payouts", checkout.transfer_payouts)
     worker.register("sweep-idempotency-keys", idempotency.sweep)
+    worker.register("announce-campaigns", promotions.announce)
 
 
 def _root():

@@ -25,6 +25,7 @@ from marketplace.rates import feeds
 from marketplace.rates import services as rates
 from catalog import services as catalog
 from catalog.models import Product
+from promotions.models import Campaign
 from vendors import services as vendors
 from vendors.models import Vendor, VendorStatus
 
@@ -109,6 +110,46 @@ def ensure_products(vendors_by_country: dict[str, Vendor]) -> int:
     return created
 
 
+DEMO_CAMPAIGN = "buy-brics-ciie"
+
+
+def ensure_campaign(manager: User, vendors_by_country: dict[str, Vendor]) -> Campaign:
+    """A live "Buy BRICS" campaign at the China International Import Expo, with enrolled products."""
+    from datetime import timedelta
+
+    from marketplace.clock import now
+    from marketplace.rates import services as rates
+    from promotions import services as promotions
+
+    campaign = db.session.scalar(select(Campaign).where(Campaign.slug == DEMO_CAMPAIGN))
+    if campaign is None:
+        start = now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+        campaign = promotions.create(db.session, manager, {
+            "slug": DEMO_CAMPAIGN,
+            "name": {"en": "Buy BRICS at the China International Import Expo", "zh": "进博会 · 金砖好物节",
+                     "pt": "Compre BRICS na Exposição Internacional de Importação da China",
+                     "ru": "Покупай БРИКС на Китайском международном импортном ЭКСПО",
+                     "hi": "चीन अंतर्राष्ट्रीय आयात एक्सपो में ब्रिक्स खरीदें"},
+            "description": {"en": "Festival prices on MSME products from across the BRICS."},
+            "starts_at": start, "ends_at": start + timedelta(days=30),
+            "discount": {"type": "percent", "value": Decimal("15")},
+            "eligibility": {"origin_countries": [], "categories": [], "msme_classes": ["micro", "small", "medium"]},
+            "budget": Money(Decimal("5000.00"), "USD"), "stock_cap": 100, "max_uses_per_customer": 5,
+            "boost": Decimal("2"),
+        })
+    if campaign.state == "draft":
+        promotions.transition(db.session, manager, campaign.id, "launch")
+    table = rates.current_table(db.session)
+    for vendor in vendors_by_country.values():
+        owner = db.session.get(User, vendor.owner_id)
+        product_ids = list(db.session.scalars(select(Product.id).where(Product.vendor_id == vendor.id)
+                                              .order_by(Product.id).limit(2)))
+        if product_ids:
+            promotions.enroll(db.session, owner, campaign.id, product_ids, table)
+    promotions.announce(db.session)
+    return campaign
+
+
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command() -> None:
@@ -124,4 +165,7 @@ def seed_demo_command() -> None:
         click.echo(f"vendor: {vendor.display_name} ({vendor.country}, {vendor.msme_class}, {vendor.status}) "
                    f"login vendor-{vendor.country.lower()}@buybrics.example / {VENDOR_PASSWORD}")
     click.echo(f"products: {ensure_products(by_country)} created")
+    campaign = ensure_campaign(users[Role.CAMPAIGN_MANAGER], by_country)
+    click.echo(f"campaign: {campaign.slug} ({campaign.status()}), "
+               f"{sum(1 for e in campaign.enrollments if e.status == 'enrolled')} products enrolled")
     click.echo(f"search: {outbox.drain(db.session)} index updates delivered")

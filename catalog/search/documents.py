@@ -20,8 +20,20 @@ def base_micros(money: Money, table: RateTable, base: str) -> int | None:
         return int((money.amount * rate * MICROS).to_integral_value(rounding=ROUND_HALF_UP))
 
 
-def build_document(product: Product, table: RateTable, base: str) -> dict:
+def build_document(session, product: Product, table: RateTable, base: str) -> dict:
+    """The product as engines store it; price, boost and campaigns as of now (campaign discounts included,
+    so price filters and sorts see the festival price)."""
+    from catalog.pricing import price_for
+    from promotions.services import campaign_index
+
     vendor, category = product.vendor, product.category
+    index = campaign_index(session)
+    boost, campaigns = index.boosts.get(product.id, (1.0, []))
+    try:
+        sort_price = price_for(product.price, base, table, index.offers.get(product.id)).price
+        price_micros = base_micros(sort_price, table, base)
+    except NoRate:
+        price_micros = None
     return {
         "id": product.id,
         "version": product.version,
@@ -35,7 +47,7 @@ def build_document(product: Product, table: RateTable, base: str) -> dict:
         "original_locale": product.original_locale,
         "translations": product.translations,
         "price": {"amount": str(product.price_amount), "currency": product.price_currency},
-        "price_base_micros": base_micros(product.price, table, base),
+        "price_base_micros": price_micros,
         "stock": product.stock,
         "in_stock": product.stock > 0,
         "hs_code": product.hs_code,
@@ -43,6 +55,6 @@ def build_document(product: Product, table: RateTable, base: str) -> dict:
         "images": product.images or [],
         "created_at": product.created_at.isoformat(),
         "updated_at": product.updated_at.isoformat(),
-        "boost": 1.0,
-        "campaigns": [],
+        "boost": boost,
+        "campaigns": campaigns,
     }

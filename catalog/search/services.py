@@ -72,7 +72,7 @@ def sync_products(session: Session, product_ids: set[int]) -> None:
     documents, removals = [], {}
     for product in _load_products(session, select(Product).where(Product.id.in_(product_ids))):
         if product.is_public:
-            documents.append(build_document(product, table, base))
+            documents.append(build_document(session, product, table, base))
         else:
             removals[product.id] = product.version
     missing = product_ids - {d["id"] for d in documents} - set(removals)
@@ -98,7 +98,7 @@ def public_documents(session: Session, table: RateTable, batch: int = 1000) -> I
              .order_by(Product.id).execution_options(yield_per=batch))
     base = current_app.config["BASE_CURRENCY"]
     for product in _load_products(session, query):
-        yield build_document(product, table, base)
+        yield build_document(session, product, table, base)
 
 
 def count_public(session: Session) -> int:
@@ -191,7 +191,7 @@ def search(session: Session, args: dict[str, Any], locale: str) -> dict[str, Any
         raise Unavailable(ErrorCode.SERVICE_UNAVAILABLE, _("Search is unavailable right now; try again shortly.")) \
             from error
     categories = catalog.categories_by_slug(session)
-    items = [catalog.present(doc, locale, currency, table, categories) for doc in result.hits]
+    items = [catalog.present(session, doc, locale, currency, table, categories) for doc in result.hits]
     vendor_names = {doc["vendor_id"]: doc["vendor_name"] for doc in result.hits}
     missing_vendors = {f.value for f in result.facets.get("vendor", [])} - set(vendor_names)
     if missing_vendors:

@@ -85,12 +85,13 @@ def view(session: Session, user: User, currency: str, locale: str) -> dict[str, 
     problems = 0
     for item in items:
         product = products[item.product_id]
-        quote = catalog.quote_price(product.price, currency, table, product.id)
+        quote = catalog.quote_price(session, product.price, currency, table, product.id, user.id, locale)
         issues = []
         if not product.is_public:
             issues.append("unavailable")
         elif item.quantity > product.stock:
             issues.append("insufficient_stock")
+        notes = [f"campaign_{quote.blocked}"] if quote.blocked else []
         line_total = quote.price * item.quantity
         locale_served, text = product.text(locale)
         group = groups.setdefault(product.vendor_id, {
@@ -101,7 +102,7 @@ def view(session: Session, user: User, currency: str, locale: str) -> dict[str, 
             "id": item.id, "product_id": product.id, "sku": product.sku, "title": text["title"],
             "locale": locale_served, "quantity": item.quantity, "available_stock": product.stock,
             "unit_price": quote.price, "list_price": quote.list_price, "line_total": line_total,
-            "campaign": quote.campaign, "problems": issues,
+            "campaign": quote.campaign, "problems": issues, "notes": notes,
         })
         if not issues:
             group["subtotal"] = group["subtotal"] + line_total

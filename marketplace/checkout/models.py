@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.clock import now
@@ -107,7 +107,7 @@ class VendorOrder(db.Model):
     refunded_amount: Mapped[Decimal] = mapped_column(ExactDecimal(20, 4), default=Decimal(0))  # shopper's
     vendor_currency: Mapped[str] = mapped_column(String(3))
     vendor_subtotal_amount: Mapped[Decimal] = mapped_column(ExactDecimal(20, 4))   # vendor's currency
-    commission_rate: Mapped[Decimal] = mapped_column(Numeric(6, 4))
+    commission_rate: Mapped[Decimal] = mapped_column(ExactDecimal(6, 4))
     commission_amount: Mapped[Decimal] = mapped_column(ExactDecimal(20, 4))
     net_amount: Mapped[Decimal] = mapped_column(ExactDecimal(20, 4))
     rate: Mapped[Decimal] = mapped_column(ExactDecimal(38, 18))                    # shopper -> vendor currency

@@ -43,6 +43,9 @@ class CartLineSchema(BaseSchema):
     line_total = fields.Nested(MoneySchema)
     campaign = fields.Nested(CampaignRefSchema, allow_none=True)
     problems = fields.List(fields.String(), metadata={"description": "unavailable, insufficient_stock, ..."})
+    notes = fields.List(fields.String(), metadata={
+        "description": "Why the festival price does not apply: campaign_budget_exhausted, campaign_stock_cap_reached, "
+                       "campaign_customer_limit_reached."})
 
 
 class CartGroupSchema(BaseSchema):
@@ -83,6 +86,13 @@ class RateUsedSchema(BaseSchema):
     as_of = fields.String(allow_none=True)
 
 
+class LineCampaignSchema(BaseSchema):
+    slug = fields.String()
+    name = fields.String()
+    ends_at = fields.String()
+    discount_per_unit = fields.String(metadata={"description": "In the order's currency."})
+
+
 class OrderLineSchema(BaseSchema):
     id = fields.Integer()
     vendor_order_id = fields.Integer()
@@ -97,7 +107,7 @@ class OrderLineSchema(BaseSchema):
     rate = fields.String(metadata={"description": "Original currency -> order currency."})
     rate_source = fields.String()
     rate_as_of = fields.String(allow_none=True)
-    campaign = fields.Dict(allow_none=True)
+    campaign = fields.Nested(LineCampaignSchema, allow_none=True)
 
 
 class VendorOrderSchema(BaseSchema):

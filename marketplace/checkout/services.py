@@ -43,6 +43,7 @@ from marketplace.idempotency import IdempotencyRecord
 from marketplace.money import Money, round_amount
 from marketplace.rates import services as rates
 from marketplace.rates.conversion import CrossRate
+from promotions import services as promotions
 from vendors.models import Vendor
 
 log = logging.getLogger(__name__)
@@ -80,8 +81,26 @@ def _release(session: Session, order: Order) -> None:
             catalog.record_search_change(session, session.get(Product, line.product_id))
 
 
+def _price_line(session: Session, user: User, order: Order, product: Product, quantity: int, currency: str,
+                table, claimed_uses: set[int]) -> dict[str, Any]:
+    """The line's locked price: the pricing function's answer, and the campaign's limits taken for it
+    atomically; when a limit is reached the line costs the list price."""
+    quote = catalog.quote_price(session, product.price, currency, table, product.id, user.id)
+    price, campaign = quote.price, None
+    if quote.offer is not None:
+        campaign = promotions.claim(session, quote.offer, user.id, order.id, quantity, quote.discount * quantity,
+                                    table, claimed_uses)
+        if campaign is None:
+            price = quote.list_price
+        else:
+            campaign["discount_per_unit"] = str(quote.discount.amount)
+    return {"product": product, "quantity": quantity, "price": price, "list_price": quote.list_price,
+            "campaign": campaign}
+
+
 def place_order(session: Session, user: User, data: dict[str, Any], record: IdempotencyRecord) -> Order:
-    """One transaction: price and lock the cart, reserve stock, split per vendor, empty the cart."""
+    """One transaction: price and lock the cart, reserve stock and campaign limits, split per vendor,
+    empty the cart."""
     currency = data["currency"]
     cart = carts.cart_for(session, user, create=False)
     items = carts.cart_items(session, cart)
@@ -97,28 +116,37 @@ def place_order(session: Session, user: User, data: dict[str, Any], record: Idem
                   status=OrderStatus.AWAITING_PAYMENT, total_amount=Decimal(0), refunded_amount=Decimal(0),
                   reserved_until=now() + timedelta(minutes=current_app.config["RESERVATION_MINUTES"]))
     session.add(order)
+    session.flush()
+
+    # 1. reserve stock and campaign limits, product by product in a fixed order (no deadlocks)
+    priced, claimed_uses = [], set()
+    for item in sorted(items, key=lambda i: i.product_id):
+        product = products.get(item.product_id)
+        if product is None or not product.is_public:
+            raise Conflict(CheckoutErrorCode.PRODUCT_UNAVAILABLE,
+                           _("A product in your cart is no longer available."), product_id=item.product_id)
+        if not _reserve(session, product.id, item.quantity):
+            raise Conflict(CheckoutErrorCode.INSUFFICIENT_STOCK,
+                           _("Not enough stock left for %(sku)s.", sku=product.sku), product_id=product.id)
+        catalog.record_search_change(session, product)
+        priced.append(_price_line(session, user, order, product, item.quantity, currency, table, claimed_uses))
+
+    # 2. lines, one vendor order per vendor, totals in the shopper's and each vendor's currency
+    used_rates: dict[tuple[str, str], dict] = {}
+    by_vendor: dict[int, list[OrderLine]] = defaultdict(list)
     with session.no_autoflush:  # lines join their vendor order below, before anything is written
-        used_rates: dict[tuple[str, str], dict] = {}
-        by_vendor: dict[int, list[OrderLine]] = defaultdict(list)
-        for item in sorted(items, key=lambda i: i.product_id):  # a fixed order: no deadlocks between checkouts
-            product = products.get(item.product_id)
-            if product is None or not product.is_public:
-                raise Conflict(CheckoutErrorCode.PRODUCT_UNAVAILABLE,
-                               _("A product in your cart is no longer available."), product_id=item.product_id)
-            if not _reserve(session, product.id, item.quantity):
-                raise Conflict(CheckoutErrorCode.INSUFFICIENT_STOCK,
-                               _("Not enough stock left for %(sku)s.", sku=product.sku), product_id=product.id)
-            catalog.record_search_change(session, product)
-            quote = catalog.quote_price(product.price, currency, table, product.id)
+        for entry in priced:
+            product = entry["product"]
             cross = table.rate(product.price_currency, currency)
             used_rates[(product.price_currency, currency)] = _rate_info(product.price_currency, currency, cross)
             line = OrderLine(product_id=product.id, sku=product.sku, title=product.text("en")[1]["title"],
-                             quantity=item.quantity, unit_price_amount=quote.price.amount,
-                             list_price_amount=quote.list_price.amount,
-                             line_total_amount=(quote.price * item.quantity).amount,
+                             quantity=entry["quantity"], unit_price_amount=entry["price"].amount,
+                             list_price_amount=entry["list_price"].amount,
+                             line_total_amount=(entry["price"] * entry["quantity"]).amount,
                              original_price_amount=product.price_amount, original_currency=product.price_currency,
                              rate=cross.rate, rate_source=cross.source,
-                             rate_as_of=cross.as_of.isoformat() if cross.as_of else None, campaign=quote.campaign)
+                             rate_as_of=cross.as_of.isoformat() if cross.as_of else None,
+                             campaign=entry["campaign"])
             order.lines.append(line)
             by_vendor[product.vendor_id].append(line)
         total = Money.zero(currency)
@@ -303,6 +331,7 @@ def cancel(session: Session, order: Order, reason: str) -> Order:
     for vendor_order in order.vendor_orders:
         vendor_order.status = VendorOrderStatus.CANCELLED
     _release(session, order)
+    promotions.release(session, order.id, [(line.campaign, line.quantity) for line in order.lines if line.campaign])
     if order.payment is not None:
         order.payment.status = "canceled"
     session.commit()

@@ -104,7 +104,7 @@ def upgrade():
     sa.Column('refunded_amount', marketplace.db_types.ExactDecimal(precision=20, scale=4), nullable=False),
     sa.Column('vendor_currency', sa.String(length=3), nullable=False),
     sa.Column('vendor_subtotal_amount', marketplace.db_types.ExactDecimal(precision=20, scale=4), nullable=False),
-    sa.Column('commission_rate', sa.Numeric(precision=6, scale=4), nullable=False),
+    sa.Column('commission_rate', marketplace.db_types.ExactDecimal(precision=6, scale=4), nullable=False),
     sa.Column('commission_amount', marketplace.db_types.ExactDecimal(precision=20, scale=4), nullable=False),
     sa.Column('net_amount', marketplace.db_types.ExactDecimal(precision=20, scale=4), nullable=False),
     sa.Column('rate', marketplace.db_types.ExactDecimal(precision=38, scale=18), nullable=False),

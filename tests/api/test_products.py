@@ -96,7 +96,7 @@ def test_an_approved_vendor_lists_a_product_and_gets_the_shopper_view_back(clien
     body = response.get_json()
     assert body["id"] > 0 and body["sku"] == "TEA-1"
     assert body["title"] == "Assam black tea" and body["locale"] == "en" and body["original_locale"] == "en"
-    assert body["original_price"] == {"amount": "650.00", "currency": "INR", "formatted": body["original_price"]["formatted"]}
+    assert (body["original_price"]["amount"], body["original_price"]["currency"]) == ("650.00", "INR")
     assert body["price"]["currency"] == "USD"  # the base currency unless the caller asks another
     assert body["vendor"] == {"id": vendor["id"], "display_name": vendor["display_name"], "country": "IN"}
     assert body["origin_country"] == "IN"
@@ -320,7 +320,8 @@ def test_the_product_page_serves_the_asked_locale_else_the_original(client, vend
         "en": {"title": "Assam black tea", "description": "Strong malty tea."}})
 
     english = client.get(f"{PRODUCTS}/{product['id']}", query_string={"locale": "en"}).get_json()
-    assert (english["locale"], english["title"], english["description"]) == ("en", "Assam black tea", "Strong malty tea.")
+    assert (english["locale"], english["title"]) == ("en", "Assam black tea")
+    assert english["description"] == "Strong malty tea."
     hindi = client.get(f"{PRODUCTS}/{product['id']}", query_string={"locale": "hi"}).get_json()
     assert (hindi["locale"], hindi["title"]) == ("hi", "असम की काली चाय")
     portuguese = client.get(f"{PRODUCTS}/{product['id']}", query_string={"locale": "pt"}).get_json()
@@ -597,7 +598,8 @@ def test_removing_the_last_translation_is_refused(client, vendor):
 
 def test_a_patch_validates_like_a_create(client, vendor):
     product = create_product(client, vendor)
-    for data, field in (({"hs_code": "770000"}, "hs_code"), ({"price": {"amount": 1, "currency": "INR"}}, "price.amount"),
+    for data, field in (({"hs_code": "770000"}, "hs_code"),
+                        ({"price": {"amount": 1, "currency": "INR"}}, "price.amount"),
                         ({"stock": -1}, "stock"), ({"attributes": {"a": {"b": 1}}}, "attributes"),
                         ({"images": ["http://x.example/a.jpg"]}, "images.0"), ({"vendor_id": 2}, "vendor_id"),
                         ({"translations": {"fr": {"title": "Thé"}}}, "translations.fr.key"),

@@ -2,7 +2,7 @@
 and that catalog writes show up in search as soon as the request returns."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -42,7 +42,8 @@ def catalog(client, make) -> dict[str, Any]:
     specs = {
         "shawl": ("IN", dict(translations=tr(hi="कश्मीरी पश्मीना शॉल", en="Kashmiri pashmina shawl",
                                              ar="شال باشمينا كشميري"),
-                             category="shawls-scarves", hs_code="621420", price={"amount": "14500.00", "currency": "INR"},
+                             category="shawls-scarves", hs_code="621420",
+                             price={"amount": "14500.00", "currency": "INR"},
                              stock=5)),
         "saffron": ("IN", dict(translations=tr(hi="कश्मीरी केसर", en="Kashmiri saffron", fa="زعفران کشمیری"),
                                category="spices", hs_code="091020", price={"amount": "1450.00", "currency": "INR"},
@@ -288,7 +289,8 @@ def test_a_price_bound_equal_to_the_shown_price_includes_the_product(client, mak
     shown = client.get(f"{PRODUCTS}/{product['id']}", query_string={"currency": currency}).get_json()["price"]
     assert ids(search(client, currency=currency, price_min=shown["amount"])) == [product["id"]]
     assert ids(search(client, currency=currency, price_max=shown["amount"])) == [product["id"]]
-    assert ids(search(client, currency=currency, price_min=shown["amount"], price_max=shown["amount"])) == [product["id"]]
+    both = search(client, currency=currency, price_min=shown["amount"], price_max=shown["amount"])
+    assert ids(both) == [product["id"]]
     step = Decimal(1).scaleb(-minor_units(currency))  # one minor unit beyond the shown price excludes it
     assert ids(search(client, currency=currency, price_min=str(Decimal(shown["amount"]) + step))) == []
     assert ids(search(client, currency=currency, price_max=str(Decimal(shown["amount"]) - step))) == []
@@ -451,7 +453,8 @@ def test_a_new_translation_is_searchable_immediately(client, make):
     send_json(client, "PATCH", f"{PRODUCTS}/{product['id']}", {"translations": {"ru": {"title": "Ассамский чай"}}},
               vendor["owner"]["headers"])
     assert ids(search(client, q="чай", locale="ru")) == [product["id"]]
-    send_json(client, "PATCH", f"{PRODUCTS}/{product['id']}", {"translations": {"ru": None}}, vendor["owner"]["headers"])
+    send_json(client, "PATCH", f"{PRODUCTS}/{product['id']}", {"translations": {"ru": None}},
+              vendor["owner"]["headers"])
     assert ids(search(client, q="чай", locale="ru")) == []
 
 
@@ -502,8 +505,6 @@ def test_suggest_completes_a_prefix_with_titles(client, catalog):
 
 
 def test_suggest_prefers_titles_in_the_shoppers_locale(client, catalog):
-    suggestions = client.get(SUGGEST, query_string={"q": "каш", "locale": "ru"}).get_json()["suggestions"]
-    assert suggestions == [] or all("каш" in s.lower() for s in suggestions)
     russian = client.get(SUGGEST, query_string={"q": "кож", "locale": "ru"}).get_json()["suggestions"]
     assert russian[0] == "Кожаная сумка ручной работы"
     chinese = client.get(SUGGEST, query_string={"q": "云南", "locale": "zh"}).get_json()["suggestions"]

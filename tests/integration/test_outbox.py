@@ -85,8 +85,9 @@ def engine_down(app, monkeypatch):
 
 def test_creating_a_product_records_a_search_event_delivered_before_the_response(app, client, vendor):
     product = create_product(client, vendor)
-    assert outbox_rows(app)[-1] == {**outbox_rows(app)[-1], "topic": "search.product", "key": str(product["id"]),
-                                    "processed": True, "attempts": 0, "last_error": None}
+    last = outbox_rows(app)[-1]
+    assert (last["topic"], last["key"]) == ("search.product", str(product["id"]))
+    assert last["processed"] and last["attempts"] == 0 and last["last_error"] is None
     assert search_ids(client) == [product["id"]]
 
 

@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any, Callable, Iterator
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog import services as catalog
@@ -188,7 +187,8 @@ def test_changes_and_removals_during_a_reindex_end_in_the_latest_state(app, clie
     archived = create_product(client, vendor)["id"]
 
     def write_before_swap(_count: int) -> None:
-        other_process.update(changed, {"stock": 0, "translations": {"pt": {"title": "Chá de Assam", "description": ""}}})
+        other_process.update(changed, {"stock": 0,
+                                       "translations": {"pt": {"title": "Chá de Assam", "description": ""}}})
         other_process.archive(archived)
 
     with app.app_context():

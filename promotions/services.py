@@ -1,0 +1,570 @@
+"""Festival campaigns: lifecycle, enrollment, the offers pricing uses, limits at checkout, results."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app, g, has_app_context
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from catalog.models import Product
+from marketplace import events
+from marketplace.accounts.models import Role, User
+from marketplace.clock import now
+from marketplace.errors import Conflict, Forbidden, Invalid, NotFound
+from marketplace.money import Money
+from marketplace.rates.conversion import NoRate, RateTable
+from promotions import rules
+from promotions.errors import PromotionErrorCode
+from promotions.models import Campaign, CampaignUse, Enrollment
+from vendors.models import Vendor
+
+MANAGERS = (Role.CAMPAIGN_MANAGER, Role.ADMIN)
+#: What may still change once a campaign is live (launched, scheduled, active or paused).
+LIVE_SAFE_FIELDS = {"name", "description", "ends_at", "budget", "boost", "max_uses_per_customer"}
+
+
+def _require_manager(user: User) -> None:
+    if user.role not in MANAGERS:
+        raise Forbidden(PromotionErrorCode.NOT_A_MANAGER, _("Only campaign managers and admins manage campaigns."))
+
+
+def find(session: Session, campaign_id: int) -> Campaign:
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound(PromotionErrorCode.CAMPAIGN_NOT_FOUND, _("No such campaign."))
+    return campaign
+
+
+def find_public(session: Session, slug: str, viewer: User | None = None) -> Campaign:
+    campaign = session.scalar(select(Campaign).where(Campaign.slug == slug))
+    if campaign is None or (campaign.state == "draft" and (viewer is None or viewer.role not in MANAGERS)):
+        raise NotFound(PromotionErrorCode.CAMPAIGN_NOT_FOUND, _("No such campaign."))
+    return campaign
+
+
+def _apply(campaign: Campaign, data: dict[str, Any]) -> None:
+    for name in ("slug", "name", "description", "starts_at", "ends_at", "max_uses_per_customer", "stock_cap",
+                 "requires_approval"):
+        if name in data:
+            setattr(campaign, name, data[name])
+    if "boost" in data:
+        campaign.boost = data["boost"]
+    if "discount" in data:
+        discount = data["discount"]
+        campaign.discount_type = discount["type"]
+        campaign.discount_percent = discount.get("value")
+        campaign.discount_amounts = ([[c, str(a)] for c, a in discount["amounts"].items()]
+                                     if discount["type"] == "fixed" else None)
+    if "eligibility" in data:
+        rules_ = dict(data["eligibility"])
+        if rules_.get("min_price") is not None:
+            price = rules_["min_price"]
+            rules_["min_price"] = {"amount": str(price.amount), "currency": price.currency}
+        campaign.eligibility = rules_
+    if "budget" in data:
+        budget = data["budget"]
+        if budget is not None and campaign.budget_currency not in (None, budget.currency) and campaign.budget_spent:
+            raise Invalid(PromotionErrorCode.UNSAFE_CHANGE, _("A budget already spent keeps its currency."),
+                          field="budget.currency")
+        if budget is not None and budget.amount < campaign.budget_spent:
+            raise Invalid(PromotionErrorCode.UNSAFE_CHANGE, _("The budget cannot go below what was already given."),
+                          field="budget")
+        campaign.budget_amount = budget.amount if budget else None
+        campaign.budget_currency = budget.currency if budget else None
+    if campaign.ends_at <= campaign.starts_at:
+        raise Invalid(PromotionErrorCode.INVALID_WINDOW, _("A campaign must end after it starts."), field="ends_at")
+
+
+def create(session: Session, user: User, data: dict[str, Any]) -> Campaign:
+    _require_manager(user)
+    if session.scalar(select(func.count()).select_from(Campaign).where(Campaign.slug == data["slug"])):
+        raise Conflict(PromotionErrorCode.SLUG_TAKEN, _("A campaign with this slug exists."), field="slug")
+    campaign = Campaign(state="draft", budget_spent=Decimal(0), created_by=user.id, description={},
+                        eligibility={}, boost=Decimal("1.5"))
+    _apply(campaign, data)
+    session.add(campaign)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(PromotionErrorCode.SLUG_TAKEN, _("A campaign with this slug exists."), field="slug") from None
+    return campaign
+
+
+def update_campaign(session: Session, user: User, campaign_id: int, data: dict[str, Any]) -> Campaign:
+    _require_manager(user)
+    campaign = find(session, campaign_id)
+    status = campaign.status()
+    if status == rules.ENDED:
+        raise Conflict(PromotionErrorCode.UNSAFE_CHANGE, _("An ended campaign cannot change."))
+    if status != rules.DRAFT:
+        unsafe = sorted(set(data) - LIVE_SAFE_FIELDS)
+        if unsafe:
+            raise Invalid(PromotionErrorCode.UNSAFE_CHANGE,
+                          _("A live campaign can change only %(fields)s.", fields=", ".join(sorted(LIVE_SAFE_FIELDS))),
+                          errors={name: [_("Cannot change while the campaign is live.")] for name in unsafe})
+        if "ends_at" in data and data["ends_at"] <= now():
+            raise Invalid(PromotionErrorCode.UNSAFE_CHANGE, _("Use POST .../end to end a campaign now."),
+                          field="ends_at")
+    _apply(campaign, data)
+    _touch_products(session, campaign)
+    session.commit()
+    return campaign
+
+
+TRANSITIONS = {
+    # action: (allowed statuses now, new state)
+    "launch": ((rules.DRAFT,), "launched"),
+    "pause": ((rules.SCHEDULED, rules.ACTIVE), "paused"),
+    "resume": ((rules.PAUSED,), "launched"),
+    "end": ((rules.SCHEDULED, rules.ACTIVE, rules.PAUSED), "ended"),
+}
+
+
+def transition(session: Session, user: User, campaign_id: int, action: str) -> Campaign:
+    _require_manager(user)
+    campaign = session.scalar(select(Campaign).where(Campaign.id == campaign_id).with_for_update())
+    if campaign is None:
+        raise NotFound(PromotionErrorCode.CAMPAIGN_NOT_FOUND, _("No such campaign."))
+    allowed, state = TRANSITIONS[action]
+    status = campaign.status()
+    if status not in allowed:
+        raise Conflict(PromotionErrorCode.INVALID_TRANSITION,
+                       _("A campaign that is %(status)s cannot %(action)s.", status=status, action=action),
+                       current_status=status)
+    if action == "launch" and campaign.ends_at <= now():
+        raise Conflict(PromotionErrorCode.INVALID_WINDOW, _("This campaign's window is already over."))
+    campaign.state = state
+    if action == "end" and campaign.ends_at > now():
+        campaign.ends_at = now()
+    _touch_products(session, campaign)
+    session.commit()
+    announce(session)
+    return campaign
+
+
+def list_campaigns(session: Session, viewer: User | None, status: str | None, page: int,
+                   per_page: int) -> tuple[list[Campaign], int]:
+    query = select(Campaign).order_by(Campaign.starts_at.desc(), Campaign.id)
+    if viewer is None or viewer.role not in MANAGERS:
+        query = query.where(Campaign.state != "draft")
+    campaigns = list(session.scalars(query))
+    at = now()
+    if status:
+        campaigns = [c for c in campaigns if c.status(at) == status]
+    return campaigns[(page - 1) * per_page: page * per_page], len(campaigns)
+
+
+# -- enrollment --------------------------------------------------------------
+
+def _eligibility(campaign: Campaign) -> rules.Eligibility:
+    data = campaign.eligibility or {}
+    min_price = data.get("min_price")
+    return rules.Eligibility(
+        origin_countries=frozenset(data.get("origin_countries") or ()),
+        categories=frozenset(data.get("categories") or ()),
+        msme_classes=frozenset(data.get("msme_classes") or ()),
+        min_price=Money(Decimal(min_price["amount"]), min_price["currency"]) if min_price else None,
+    )
+
+
+def _converter(table: RateTable):
+    def convert(money: Money, currency: str) -> Money:
+        return table.convert(money, currency)
+
+    return convert
+
+
+def enroll(session: Session, user: User, campaign_id: int, product_ids: list[int],
+           table: RateTable) -> list[dict[str, Any]]:
+    campaign = find(session, campaign_id)
+    if campaign.state == "draft" and user.role not in MANAGERS:
+        raise NotFound(PromotionErrorCode.CAMPAIGN_NOT_FOUND, _("No such campaign."))
+    if campaign.status() == rules.ENDED:
+        raise Conflict(PromotionErrorCode.INVALID_TRANSITION, _("This campaign has ended."))
+    vendor = session.scalar(select(Vendor).where(Vendor.owner_id == user.id))
+    if vendor is None:
+        raise Forbidden(PromotionErrorCode.NOT_PRODUCT_OWNER, _("Only vendors enroll their products."))
+    products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(product_ids))
+                                                 .options(joinedload(Product.category), joinedload(Product.vendor)))}
+    foreign = [pid for pid in product_ids if pid in products and products[pid].vendor_id != vendor.id]
+    missing = [pid for pid in product_ids if pid not in products]
+    if foreign or missing:
+        raise Forbidden(PromotionErrorCode.NOT_PRODUCT_OWNER,
+                        _("You can enroll only your own products."), product_ids=sorted(foreign + missing))
+    rules_ = _eligibility(campaign)
+    existing = {e.product_id: e for e in session.scalars(select(Enrollment).where(
+        Enrollment.campaign_id == campaign.id, Enrollment.product_id.in_(product_ids)))}
+    results = []
+    for product_id in dict.fromkeys(product_ids):
+        product = products[product_id]
+        try:
+            reasons = rules_.reasons(vendor.country, product.category.path, vendor.msme_class, product.price,
+                                     _converter(table))
+        except NoRate:
+            reasons = ["min_price: no exchange rate to compare the price"]
+        enrollment = existing.get(product_id)
+        if enrollment is not None and enrollment.status in ("enrolled", "pending_approval"):
+            results.append({"product_id": product_id, "status": enrollment.status, "enrollment_id": enrollment.id,
+                            "reason": None})
+            continue
+        status = "rejected" if reasons else ("pending_approval" if campaign.requires_approval else "enrolled")
+        if enrollment is None:
+            enrollment = Enrollment(campaign_id=campaign.id, product_id=product_id, vendor_id=vendor.id,
+                                    units_sold=0)
+            session.add(enrollment)
+        enrollment.status, enrollment.reason = status, "; ".join(reasons) or None
+        session.flush()
+        if status == "enrolled":
+            _touch_product(session, product)
+        results.append({"product_id": product_id, "status": status, "enrollment_id": enrollment.id,
+                        "reason": enrollment.reason})
+    campaign.updated_at = now()
+    session.commit()
+    return results
+
+
+def _own_enrollment(session: Session, campaign_id: int, enrollment_id: int) -> Enrollment:
+    enrollment = session.get(Enrollment, enrollment_id)
+    if enrollment is None or enrollment.campaign_id != campaign_id:
+        raise NotFound(PromotionErrorCode.ENROLLMENT_NOT_FOUND, _("No such enrollment."))
+    return enrollment
+
+
+def decide(session: Session, user: User, campaign_id: int, enrollment_id: int, approve: bool,
+           reason: str | None) -> Enrollment:
+    _require_manager(user)
+    enrollment = _own_enrollment(session, campaign_id, enrollment_id)
+    if enrollment.status != "pending_approval":
+        raise Conflict(PromotionErrorCode.INVALID_TRANSITION, _("Only a pending enrollment can be decided."),
+                       current_status=enrollment.status)
+    enrollment.status = "enrolled" if approve else "rejected"
+    enrollment.reason = reason if not approve else None
+    enrollment.decided_by, enrollment.decided_at = user.id, now()
+    enrollment.campaign.updated_at = now()
+    if approve:
+        _touch_product(session, session.get(Product, enrollment.product_id))
+    session.commit()
+    return enrollment
+
+
+def withdraw(session: Session, user: User, campaign_id: int, enrollment_id: int) -> Enrollment:
+    enrollment = _own_enrollment(session, campaign_id, enrollment_id)
+    vendor = session.scalar(select(Vendor).where(Vendor.owner_id == user.id))
+    if vendor is None or enrollment.vendor_id != vendor.id:
+        raise NotFound(PromotionErrorCode.ENROLLMENT_NOT_FOUND, _("No such enrollment."))
+    if now() >= enrollment.campaign.starts_at and enrollment.campaign.state != "draft":
+        raise Conflict(PromotionErrorCode.INVALID_TRANSITION, _("Enrollments can be withdrawn only before the start."))
+    enrollment.status = "withdrawn"
+    enrollment.campaign.updated_at = now()
+    _touch_product(session, session.get(Product, enrollment.product_id))
+    session.commit()
+    return enrollment
+
+
+def enrollments_for(session: Session, user: User, campaign_id: int) -> list[Enrollment]:
+    campaign = find(session, campaign_id)
+    query = select(Enrollment).where(Enrollment.campaign_id == campaign.id).order_by(Enrollment.id)
+    if user.role not in MANAGERS:
+        vendor = session.scalar(select(Vendor).where(Vendor.owner_id == user.id))
+        query = query.where(Enrollment.vendor_id == (vendor.id if vendor else -1))
+    return list(session.scalars(query))
+
+
+# -- offers for pricing ------------------------------------------------------
+
+@dataclass
+class CampaignIndex:
+    """Per product, the offers of campaigns active at `at`; built once per pricing version."""
+
+    at: datetime
+    offers: dict[int, list[rules.Offer]] = field(default_factory=dict)
+    boosts: dict[int, tuple[float, list[str]]] = field(default_factory=dict)
+
+
+def pricing_version(session: Session, at: datetime) -> tuple:
+    """Changes whenever a campaign changes, starts or ends, or its limits move."""
+    rows = session.execute(select(Campaign.id, Campaign.state, Campaign.starts_at, Campaign.ends_at,
+                                  Campaign.updated_at, Campaign.budget_spent)
+                           .where(Campaign.state != "draft")).all()
+    campaigns = tuple((r.id, rules.status_at(r.state, r.starts_at, r.ends_at, at), str(r.updated_at),
+                       str(r.budget_spent)) for r in rows)
+    if not any(c[1] in (rules.ACTIVE, rules.SCHEDULED, rules.PAUSED) for c in campaigns):
+        return campaigns
+    units = session.execute(select(func.count(Enrollment.id), func.coalesce(func.sum(Enrollment.units_sold), 0))).one()
+    return campaigns + (tuple(units),)
+
+
+_process_index: tuple[tuple, CampaignIndex] | None = None
+
+
+def campaign_index(session: Session, at: datetime | None = None) -> CampaignIndex:
+    global _process_index
+    at = at or now()
+    if has_app_context() and "campaign_index" in g:
+        return g.campaign_index
+    version = pricing_version(session, at)
+    if _process_index is None or _process_index[0] != version:
+        _process_index = (version, _build_index(session, at))
+    if has_app_context():
+        g.campaign_index = _process_index[1]
+    return _process_index[1]
+
+
+def _build_index(session: Session, at: datetime) -> CampaignIndex:
+    index = CampaignIndex(at=at)
+    campaigns = [c for c in session.scalars(select(Campaign).where(Campaign.state == "launched"))
+                 if c.status(at) == rules.ACTIVE]
+    if not campaigns:
+        return index
+    by_id = {c.id: c for c in campaigns}
+    enrollments = session.execute(select(Enrollment.product_id, Enrollment.campaign_id, Enrollment.units_sold,
+                                         Enrollment.id)
+                                  .where(Enrollment.campaign_id.in_(by_id), Enrollment.status == "enrolled")).all()
+    for product_id, campaign_id, units_sold, enrollment_id in enrollments:
+        campaign = by_id[campaign_id]
+        blocked = None
+        if campaign.budget_amount is not None and campaign.budget_spent >= campaign.budget_amount:
+            blocked = "budget_exhausted"
+        elif campaign.stock_cap is not None and units_sold >= campaign.stock_cap:
+            blocked = "stock_cap_reached"
+        index.offers.setdefault(product_id, []).append(rules.Offer(
+            campaign_id=campaign.id, slug=campaign.slug, discount=campaign.discount, blocked=blocked,
+            extra={"name": campaign.name, "ends_at": campaign.ends_at, "enrollment_id": enrollment_id,
+                   "max_uses": campaign.max_uses_per_customer, "boost": float(campaign.boost),
+                   "min_price": (campaign.eligibility or {}).get("min_price")}))
+    for product_id, offers in index.offers.items():
+        live = [o for o in offers if not o.blocked]
+        if live:
+            index.boosts[product_id] = (max(o.extra["boost"] for o in live), sorted(o.slug for o in live))
+    return index
+
+
+def offers_for(session: Session, product_id: int, user_id: int | None = None) -> list[rules.Offer]:
+    """The product's offers now; with a shopper, offers past their per-customer limit are blocked."""
+    offers = campaign_index(session).offers.get(product_id, [])
+    if user_id is None or not any(o.extra.get("max_uses") for o in offers):
+        return offers
+    result = []
+    for offer in offers:
+        limit = offer.extra.get("max_uses")
+        if limit and not offer.blocked and uses_of(session, offer.campaign_id, user_id) >= limit:
+            offer = rules.Offer(offer.campaign_id, offer.slug, offer.discount, "customer_limit_reached", offer.extra)
+        result.append(offer)
+    return result
+
+
+def uses_of(session: Session, campaign_id: int, user_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(CampaignUse).where(
+        CampaignUse.campaign_id == campaign_id, CampaignUse.user_id == user_id))
+
+
+# -- limits at checkout ------------------------------------------------------
+
+def claim(session: Session, offer: rules.Offer, user_id: int, order_id: int, quantity: int,
+          discount_total: Money, table: RateTable, claimed_uses: set[int]) -> dict[str, Any] | None:
+    """Take this line's share of the campaign's limits atomically, or None when a limit is reached
+    (the line then costs the list price). Runs inside the checkout transaction."""
+    campaign = session.scalar(select(Campaign).where(Campaign.id == offer.campaign_id).with_for_update())
+    if campaign is None or campaign.status() != rules.ACTIVE:
+        return None
+    savepoint = session.begin_nested()
+    try:
+        if campaign.stock_cap is not None:
+            taken = session.execute(update(Enrollment).where(
+                Enrollment.id == offer.extra["enrollment_id"],
+                Enrollment.units_sold + quantity <= campaign.stock_cap,
+            ).values(units_sold=Enrollment.units_sold + quantity)).rowcount
+            if not taken:
+                savepoint.rollback()
+                return None
+        else:
+            session.execute(update(Enrollment).where(Enrollment.id == offer.extra["enrollment_id"])
+                            .values(units_sold=Enrollment.units_sold + quantity))
+        charge = None
+        if campaign.budget_amount is not None:
+            charge = table.convert(discount_total, campaign.budget_currency)
+            spent = campaign.budget_spent
+            if spent + charge.amount > campaign.budget_amount:
+                savepoint.rollback()
+                return None
+            # compare-and-set: exact decimals on every database, and no lost update between checkouts
+            moved = session.execute(update(Campaign).where(Campaign.id == campaign.id,
+                                                           Campaign.budget_spent == spent)
+                                    .values(budget_spent=spent + charge.amount)).rowcount
+            if not moved:
+                savepoint.rollback()
+                return None
+        if campaign.max_uses_per_customer and campaign.id not in claimed_uses:
+            used = uses_of(session, campaign.id, user_id)
+            if used >= campaign.max_uses_per_customer:
+                savepoint.rollback()
+                return None
+            session.add(CampaignUse(campaign_id=campaign.id, user_id=user_id, order_id=order_id,
+                                    use_number=used + 1))
+            session.flush()
+            claimed_uses.add(campaign.id)
+        savepoint.commit()
+    except IntegrityError:  # a concurrent checkout took the same use number
+        savepoint.rollback()
+        return None
+    return {"campaign_id": campaign.id, "slug": campaign.slug,
+            "name": campaign.localized(campaign.name, "en"), "ends_at": campaign.ends_at.isoformat(),
+            "enrollment_id": offer.extra["enrollment_id"],
+            "budget_charge": str(charge.amount) if charge else None,
+            "budget_currency": campaign.budget_currency if charge else None}
+
+
+def release(session: Session, order_id: int, lines: list[tuple[dict, int]]) -> None:
+    """An order that will never be paid gives back its stock-cap units, budget and uses."""
+    for campaign_info, quantity in lines:
+        session.execute(update(Enrollment).where(Enrollment.id == campaign_info["enrollment_id"])
+                        .values(units_sold=Enrollment.units_sold - quantity))
+        if campaign_info.get("budget_charge"):
+            campaign = session.scalar(select(Campaign).where(Campaign.id == campaign_info["campaign_id"])
+                                      .with_for_update())
+            if campaign is not None:
+                campaign.budget_spent = max(Decimal(0), campaign.budget_spent - Decimal(campaign_info["budget_charge"]))
+    session.execute(delete(CampaignUse).where(CampaignUse.order_id == order_id))
+
+
+# -- search index and partners learn about starts and ends ----------------------
+
+def _touch_product(session: Session, product: Product | None) -> None:
+    from catalog.services import record_search_change
+
+    if product is not None:
+        record_search_change(session, product)
+
+
+def _touch_products(session: Session, campaign: Campaign) -> None:
+    from catalog.services import SEARCH_PRODUCT_TOPIC
+    from marketplace import outbox
+
+    campaign.updated_at = now()
+    for product_id in session.scalars(select(Enrollment.product_id).where(
+            Enrollment.campaign_id == campaign.id, Enrollment.status == "enrolled")):
+        outbox.record(session, SEARCH_PRODUCT_TOPIC, product_id)
+
+
+def announce(session: Session) -> int:
+    """Worker job: when a campaign starts or ends, re-index its products and tell partners."""
+    done = 0
+    at = now()
+    for campaign in session.scalars(select(Campaign).where(Campaign.state != "draft",
+                                                           (Campaign.announced_start.is_(False))
+                                                           | (Campaign.announced_end.is_(False)))):
+        status = campaign.status(at)
+        if status == rules.ACTIVE and not campaign.announced_start:
+            campaign.announced_start = True
+            _touch_products(session, campaign)
+            events.publish(session, "campaign.started", _event_data(campaign))
+            done += 1
+        elif status == rules.ENDED and not campaign.announced_end:
+            if campaign.announced_start:
+                events.publish(session, "campaign.ended", _event_data(campaign))
+            campaign.announced_start = campaign.announced_end = True
+            _touch_products(session, campaign)
+            done += 1
+    session.commit()
+    return done
+
+
+def _event_data(campaign: Campaign) -> dict[str, Any]:
+    return {"id": campaign.id, "slug": campaign.slug, "name": campaign.name,
+            "starts_at": campaign.starts_at.isoformat(), "ends_at": campaign.ends_at.isoformat()}
+
+
+# -- results -----------------------------------------------------------------
+
+def report(session: Session, user: User, campaign_id: int, currency: str, table: RateTable) -> dict[str, Any]:
+    """Orders, units, GMV and discount given: per currency and in `currency`, by country and vendor."""
+    from marketplace.checkout.models import Order, OrderLine, OrderStatus, VendorOrder
+
+    _require_manager(user)
+    campaign = find(session, campaign_id)
+    counted = (OrderStatus.PAID, OrderStatus.COMPLETED, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED)
+    rows = session.execute(
+        select(OrderLine, Order.currency, Vendor.id, Vendor.display_name, Vendor.country, Vendor.msme_class)
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(VendorOrder, VendorOrder.id == OrderLine.vendor_order_id)
+        .join(Vendor, Vendor.id == VendorOrder.vendor_id)
+        .where(Order.status.in_(counted))).all()
+    zero = Money.zero(currency)
+    totals = {"orders": set(), "units": 0, "gmv": zero, "discount": zero}
+    per_currency: dict[str, dict[str, Any]] = {}
+    by_country: dict[str, dict[str, Any]] = {}
+    by_vendor: dict[int, dict[str, Any]] = {}
+    msme_gmv = zero
+    for line, order_currency, vendor_id, vendor_name, country, msme_class in rows:
+        if not line.campaign or line.campaign.get("campaign_id") != campaign.id:
+            continue
+        gmv = line.line_total
+        discount = (line.list_price - line.unit_price) * line.quantity
+        gmv_converted, discount_converted = table.convert(gmv, currency), table.convert(discount, currency)
+        slot = per_currency.setdefault(order_currency, {"currency": order_currency, "orders": set(), "units": 0,
+                                                        "gmv": Money.zero(order_currency),
+                                                        "discount": Money.zero(order_currency)})
+        for bucket in (totals, slot,
+                       by_country.setdefault(country, {"origin_country": country, "orders": set(), "units": 0,
+                                                       "gmv": zero, "discount": zero}),
+                       by_vendor.setdefault(vendor_id, {"vendor_id": vendor_id, "vendor": vendor_name,
+                                                        "origin_country": country, "msme_class": msme_class,
+                                                        "orders": set(), "units": 0, "gmv": zero,
+                                                        "discount": zero})):
+            bucket["orders"].add(line.order_id)
+            bucket["units"] += line.quantity
+            converted = bucket is not slot
+            bucket["gmv"] = bucket["gmv"] + (gmv_converted if converted else gmv)
+            bucket["discount"] = bucket["discount"] + (discount_converted if converted else discount)
+        if msme_class in ("micro", "small", "medium"):
+            msme_gmv = msme_gmv + gmv_converted
+
+    def finish(bucket: dict[str, Any]) -> dict[str, Any]:
+        return {**bucket, "orders": len(bucket["orders"])}
+
+    share = (msme_gmv.amount / totals["gmv"].amount).quantize(Decimal("0.0001")) if totals["gmv"].amount else None
+    return {
+        "campaign": {"id": campaign.id, "slug": campaign.slug, "status": campaign.status()},
+        "currency": currency,
+        "totals": finish(totals),
+        "per_currency": [finish(b) for b in per_currency.values()],
+        "by_origin_country": sorted((finish(b) for b in by_country.values()), key=lambda b: -b["gmv"].amount),
+        "by_vendor": sorted((finish(b) for b in by_vendor.values()), key=lambda b: -b["gmv"].amount),
+        "msme_share": share,
+        "budget": campaign.budget, "budget_spent": campaign.spent,
+    }
+
+
+def report_csv(data: dict[str, Any]) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["section", "key", "orders", "units", "gmv", "discount", "currency"])
+    totals = data["totals"]
+    writer.writerow(["total", "", totals["orders"], totals["units"], totals["gmv"].amount,
+                     totals["discount"].amount, data["currency"]])
+    for row in data["per_currency"]:
+        writer.writerow(["currency", row["currency"], row["orders"], row["units"], row["gmv"].amount,
+                         row["discount"].amount, row["currency"]])
+    for row in data["by_origin_country"]:
+        writer.writerow(["origin_country", row["origin_country"], row["orders"], row["units"], row["gmv"].amount,
+                         row["discount"].amount, data["currency"]])
+    for row in data["by_vendor"]:
+        writer.writerow(["vendor", f"{row['vendor_id']} {row['vendor']}", row["orders"], row["units"],
+                         row["gmv"].amount, row["discount"].amount, data["currency"]])
+    writer.writerow(["msme_share", "", "", "", data["msme_share"] if data["msme_share"] is not None else "", "", ""])
+    return out.getvalue()
+
+
+def report_currency(requested: str | None) -> str:
+    return requested or current_app.config["BASE_CURRENCY"]
+
