@@ -76,6 +76,17 @@ class Config:
     RESERVATION_MINUTES = int(os.environ.get("RESERVATION_MINUTES", 30))
     IDEMPOTENCY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_TTL_HOURS", 48))
 
+    # Partner API (marketplace/partners)
+    PARTNER_RATE_LIMIT = os.environ.get("PARTNER_RATE_LIMIT", "600 per minute")
+    PARTNER_SYNC_MAX_BYTES = int(os.environ.get("PARTNER_SYNC_MAX_BYTES", 16 * 1024 * 1024))
+    PARTNER_JOB_MAX_BYTES = int(os.environ.get("PARTNER_JOB_MAX_BYTES", 256 * 1024 * 1024))
+    PARTNER_JOB_MAX_LINES = int(os.environ.get("PARTNER_JOB_MAX_LINES", 100_000))
+    PARTNER_JOB_CHUNK = int(os.environ.get("PARTNER_JOB_CHUNK", 1000))
+    PARTNER_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("PARTNER_WEBHOOK_TIMEOUT_SECONDS", 5))
+    PARTNER_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("PARTNER_WEBHOOK_MAX_ATTEMPTS", 10))
+    PARTNER_WEBHOOK_BACKOFF_SECONDS = int(os.environ.get("PARTNER_WEBHOOK_BACKOFF_SECONDS", 60))
+    PARTNER_WEBHOOK_BACKOFF_CAP_SECONDS = int(os.environ.get("PARTNER_WEBHOOK_BACKOFF_CAP_SECONDS", 3600))
+
     # Search
     SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "embedded")
     SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(BASE_DIR / "instance" / "search"))

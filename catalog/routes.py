@@ -1,5 +1,3 @@
-import json
-
 from flask import Response
 from flask.views import MethodView
 from marketplace.openapi import Blueprint
@@ -109,14 +107,7 @@ class Search(MethodView):
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def get(self, args):
         """Search public products in any supported language, with facets"""
-        locale = current_locale()
-        key = search.cache_key(db.session, args, locale)
-        body = search.response_cache().get(key)
-        if body is None:
-            body = json.dumps(SearchResultSchema().dump(search.search(db.session, args, locale)),
-                              ensure_ascii=False).encode()
-            search.response_cache().put(key, body)
-        return Response(body, mimetype="application/json")
+        return Response(search.rendered(db.session, args, current_locale()), mimetype="application/json")
 
 
 @blp.route("/search/suggest")

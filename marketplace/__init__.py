@@ -65,10 +65,13 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.routes import blp as accounts_blp
     from marketplace.extensions import api
     from marketplace.health import blp as health_blp
+    from marketplace.partners.routes import blp as partners_blp, grants_blp as partner_grants_blp
     from marketplace.rates.routes import blp as rates_blp
     from vendors.routes import blp as vendors_blp
 
     for blueprint in (health_blp, accounts_blp, rates_blp, vendors_blp, catalog_blp, checkout_blp, promotions_blp):
+        api.register_blueprint(blueprint, url_prefix="/api/v1")
+    for blueprint in (partners_blp, partner_grants_blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
 
 
@@ -82,6 +85,7 @@ def register_commands(app: Flask) -> None:
     from catalog.cli import search_cli
     from marketplace.accounts.cli import users_cli
     from marketplace.demo import seed_demo_command
+    from marketplace.partners.cli import partners_cli
     from marketplace.rates.cli import fx_cli
     from marketplace.worker import worker_command
 
@@ -90,6 +94,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(search_cli)
     app.cli.add_command(worker_command)
+    app.cli.add_command(partners_cli)
 
 
 def register_jobs() -> None:
@@ -101,6 +106,12 @@ def register_jobs() -> None:
     worker.register("expire-reservations", checkout.expire_reservations)
     worker.register("transfer-payouts", checkout.transfer_payouts)
     worker.register("sweep-idempotency-keys", idempotency.sweep)
+    from marketplace import events, outbox
+    from marketplace.partners import services as partners, webhooks as partner_webhooks
+
+    outbox.register(events.TOPIC, partner_webhooks.fan_out)
+    worker.register("partner-sync-jobs", partners.process_sync_jobs)
+    worker.register("partner-webhooks", partner_webhooks.send_due)
     worker.register("announce-campaigns", promotions.announce)
 
 

@@ -168,4 +168,9 @@ def seed_demo_command() -> None:
     campaign = ensure_campaign(users[Role.CAMPAIGN_MANAGER], by_country)
     click.echo(f"campaign: {campaign.slug} ({campaign.status()}), "
                f"{sum(1 for e in campaign.enrollments if e.status == 'enrolled')} products enrolled")
+    from marketplace.partners.services import ensure_demo_partner
+
+    partner, partner_key = ensure_demo_partner(db.session, [v.id for v in by_country.values()])
+    click.echo(f"partner: {partner.name} (id {partner.id}, authorized by every demo vendor) "
+               f"API key {partner_key} (derived from SECRET_KEY: the same on every run)")
     click.echo(f"search: {outbox.drain(db.session)} index updates delivered")

@@ -26,6 +26,8 @@ from marketplace.extensions import db
 HEADER = "Idempotency-Key"
 #: How long an attempt holds its key; after that a retry may take over and resume it.
 LOCK = timedelta(seconds=60)
+#: Keys are kept at least this long, whatever IDEMPOTENCY_TTL_HOURS says (clients retry for up to a day).
+MIN_TTL = timedelta(hours=24)
 
 
 class IdempotencyCode:
@@ -67,9 +69,9 @@ def fingerprint(body: Any) -> str:
 
 def _claim(session: Session, scope: str, key: str, digest: str) -> IdempotencyRecord:
     moment = now()
-    ttl = timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"])
+    ttl = max(timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"]), MIN_TTL)
     record = IdempotencyRecord(scope=scope, key=key, request_hash=digest, status="in_progress",
-                               locked_until=moment + LOCK, expires_at=moment + ttl)
+                               locked_until=moment + LOCK, created_at=moment, expires_at=moment + ttl)
     session.add(record)
     try:
         session.commit()

@@ -1,5 +1,3 @@
-import json
-
 from flask import Response, current_app
 from flask.views import MethodView
 
@@ -102,14 +100,7 @@ class CampaignProducts(MethodView):
         """The campaign's products: the same items and filters as search"""
         services.find_public(db.session, slug, optional_user())
         args = {**args, "campaign": slug}
-        locale = current_locale()
-        key = search.cache_key(db.session, args, locale)
-        body = search.response_cache().get(key)
-        if body is None:
-            body = json.dumps(SearchResultSchema().dump(search.search(db.session, args, locale)),
-                              ensure_ascii=False).encode()
-            search.response_cache().put(key, body)
-        return Response(body, mimetype="application/json")
+        return Response(search.rendered(db.session, args, current_locale()), mimetype="application/json")
 
 
 @blp.route("/campaigns/<id:campaign_id>/enrollments")

@@ -32,11 +32,15 @@ class DiscountSchema(BaseSchema):
 
     @ma.validates_schema
     def check(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "type" not in data:  # also inside a partial update: a discount is always whole
+            raise ma.ValidationError("Missing data for required field.", "type")
         if data["type"] == "percent":
             if "value" not in data:
                 raise ma.ValidationError("A percent discount needs a value.", "value")
             if "amounts" in data:
                 raise ma.ValidationError("A percent discount has no amounts.", "amounts")
+            if data["value"] != data["value"].quantize(Decimal("0.0001")):  # the column keeps 4 places
+                raise ma.ValidationError("A percentage has at most 4 decimal places.", "value")
         else:
             if not data.get("amounts"):
                 raise ma.ValidationError("A fixed discount needs amounts.", "amounts")
@@ -120,7 +124,7 @@ class CampaignSchema(BaseSchema):
 
     def get_discount(self, campaign) -> dict:
         if campaign.discount_type == "percent":
-            return {"type": "percent", "value": str(campaign.discount_percent.normalize())}
+            return {"type": "percent", "value": format(campaign.discount_percent.normalize(), "f")}  # 30, not 3E+1
         return {"type": "fixed", "amounts": {c: a for c, a in campaign.discount_amounts}}
 
     @staticmethod

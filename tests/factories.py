@@ -110,3 +110,20 @@ class Factory:
             vendor = response.get_json()
         vendor["owner"] = owner
         return vendor
+
+    def partner(self, name: str | None = None, scopes: list[str] | None = None,
+                vendors: tuple[dict, ...] | list[dict] = ()) -> dict[str, Any]:
+        """A partner with an API key (all scopes unless `scopes`), authorized through the API by each of
+        `vendors` (dicts from `vendor()`). Gives {"id", "name", "key", "headers"}."""
+        from marketplace.partners import services as partners
+
+        with self.app.app_context():
+            partner, key = partners.create_partner(db.session, name or f"Partner {next(_counter)}", scopes)
+            info = {"id": partner.id, "name": partner.name, "key": key,
+                    "headers": {"Authorization": f"Bearer {key}"}}
+            db.session.remove()
+        for vendor in vendors:
+            response = self.client.post(f"/api/v1/vendors/{vendor['id']}/partners", json={"partner_id": info["id"]},
+                                        headers=vendor["owner"]["headers"])
+            assert response.status_code in (200, 201), response.get_json()
+        return info

@@ -30,8 +30,10 @@ def build_document(session, product: Product, table: RateTable, base: str) -> di
     index = campaign_index(session)
     boost, campaigns = index.boosts.get(product.id, (1.0, []))
     try:
-        sort_price = price_for(product.price, base, table, index.offers.get(product.id)).price
-        price_micros = base_micros(sort_price, table, base)
+        quote = price_for(product.price, base, table, index.offers.get(product.id))
+        # without a discount, the exact list price (not rounded to base cents, so that a price bound
+        # equal to the price shown in another currency still includes the product)
+        price_micros = base_micros(quote.price if quote.discount else product.price, table, base)
     except NoRate:
         price_micros = None
     return {

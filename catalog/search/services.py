@@ -1,6 +1,7 @@
 """Search use cases: keep the engine in sync through the outbox, answer queries."""
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections import OrderedDict
@@ -254,6 +255,18 @@ def cache_key(session: Session, args: dict[str, Any], locale: str) -> tuple | No
     rates.current_table(session)
     arguments = tuple(sorted((k, tuple(v) if isinstance(v, list) else str(v)) for k, v in args.items()))
     return (arguments, locale, generation, g.get("rates_version"), pricing.pricing_version(session, now()))
+
+
+def rendered(session: Session, args: dict[str, Any], locale: str) -> bytes:
+    """The search answer as JSON bytes, from the answer cache when nothing it depends on changed."""
+    from catalog.schemas import SearchResultSchema
+
+    key = cache_key(session, args, locale)
+    body = response_cache().get(key)
+    if body is None:
+        body = json.dumps(SearchResultSchema().dump(search(session, args, locale)), ensure_ascii=False).encode()
+        response_cache().put(key, body)
+    return body
 
 
 def suggest(prefix: str, locale: str, limit: int) -> list[str]:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from catalog import services as catalog
 from catalog.models import Product
+from marketplace import events
 from marketplace.accounts.models import Role, User
 from marketplace.checkout import cart as carts
 from marketplace.checkout.errors import CheckoutErrorCode
@@ -54,6 +55,18 @@ class PaymentUnavailable(DomainError):
 
 def provider() -> PaymentProvider:
     return current_app.extensions["payment_provider"]
+
+
+def _order_event(session: Session, order: Order, event_type: str) -> None:
+    """Partners follow their vendors' orders through signed webhooks (via the outbox)."""
+    session.flush()
+    events.publish(session, event_type, {
+        "order_id": order.id, "status": order.status, "currency": order.currency,
+        "total": str(order.total_amount), "refunded": str(order.refunded_amount),
+        "vendor_orders": [{"id": v.id, "vendor_id": v.vendor_id, "status": v.status,
+                           "subtotal": str(v.subtotal_amount), "vendor_currency": v.vendor_currency,
+                           "net": str(v.net_amount)} for v in order.vendor_orders],
+    }, vendor_ids=sorted({v.vendor_id for v in order.vendor_orders}))
 
 
 def _rate_info(frm: str, to: str, cross: CrossRate) -> dict[str, str | None]:
@@ -174,6 +187,7 @@ def place_order(session: Session, user: User, data: dict[str, Any], record: Idem
     session.flush()
     record.resource_id = order.id
     session.merge(record)
+    _order_event(session, order, "order.created")
     session.commit()
     return order
 
@@ -265,7 +279,10 @@ def _own_vendor_order(session: Session, user: User, vendor_order_id: int) -> Ven
 # -- state changes -----------------------------------------------------------
 
 def _locked_order(session: Session, order_id: int) -> Order:
-    order = session.scalar(select(Order).where(Order.id == order_id).with_for_update())
+    """The order, row-locked and re-read: a copy loaded earlier in this session (before waiting for the
+    lock) must not let a stale status through, e.g. cancel an order a concurrent request just paid."""
+    order = session.scalar(select(Order).where(Order.id == order_id).with_for_update()
+                           .execution_options(populate_existing=True))
     if order is None:
         raise NotFound(CheckoutErrorCode.ORDER_NOT_FOUND, _("No such order."))
     return order
@@ -285,6 +302,7 @@ def mark_paid(session: Session, order_id: int) -> Order:
         session.add(PayoutEntry(vendor_id=vendor_order.vendor_id, vendor_order_id=vendor_order.id, kind="credit",
                                 reference=f"order-{order.id}", amount=vendor_order.net_amount,
                                 currency=vendor_order.vendor_currency, status="pending"))
+    _order_event(session, order, "order.paid")
     session.commit()
     transfer_payouts(session, order)
     return order
@@ -334,6 +352,7 @@ def cancel(session: Session, order: Order, reason: str) -> Order:
     promotions.release(session, order.id, [(line.campaign, line.quantity) for line in order.lines if line.campaign])
     if order.payment is not None:
         order.payment.status = "canceled"
+    _order_event(session, order, "order.cancelled")
     session.commit()
     if order.payment is not None and order.payment.provider_ref and order.payment_provider != "manual":
         try:
@@ -431,32 +450,51 @@ def refund(session: Session, admin: User, order_id: int, vendor_order_id: int | 
     return pending
 
 
+def _refund_shares(order: Order, targets: list[VendorOrder], amount: Decimal) -> list[Decimal]:
+    """Split `amount` over `targets` pro rata to what each can still refund; never more than that."""
+    rooms = [max(v.subtotal_amount - v.refunded_amount, Decimal(0)) for v in targets]
+    total_room = sum(rooms, Decimal(0))
+    shares, remaining = [Decimal(0)] * len(targets), amount
+    if total_room <= 0:
+        return shares
+    for index, room in enumerate(rooms):
+        share = min(room, remaining, round_amount(amount * room / total_room, order.currency))
+        shares[index], remaining = share, remaining - share
+    for index, room in enumerate(rooms):  # rounding leftovers go to whoever still has room
+        extra = min(room - shares[index], remaining)
+        if extra > 0:
+            shares[index], remaining = shares[index] + extra, remaining - extra
+    return shares
+
+
+def _net_refunded(vendor_order: VendorOrder, refunded: Decimal) -> Money:
+    """The vendor's net (vendor currency) that `refunded` (order currency) of its part takes back;
+    all of it when the part is refunded in full, so the ledger then nets to exactly zero."""
+    if refunded >= vendor_order.subtotal_amount:
+        return vendor_order.net
+    gross = Money(refunded, vendor_order.order.currency).converted(vendor_order.rate, vendor_order.vendor_currency)
+    return gross - gross * vendor_order.commission_rate
+
+
 def _apply_refund(session: Session, order: Order, refund_row: Refund) -> None:
     """Book a refund: order and vendor-order totals, states, and the vendors' payout ledger."""
     order.refunded_amount += refund_row.amount
-    remaining = refund_row.amount
     targets = ([v for v in order.vendor_orders if v.id == refund_row.vendor_order_id]
                if refund_row.vendor_order_id else list(order.vendor_orders))
-    for index, vendor_order in enumerate(targets):  # spread a whole-order refund over vendors pro rata
-        room = vendor_order.subtotal_amount - vendor_order.refunded_amount
-        if index == len(targets) - 1:
-            share = min(room, remaining)
-        else:
-            share = min(room, round_amount(refund_row.amount * vendor_order.subtotal_amount / order.total_amount,
-                                           order.currency))
+    for vendor_order, share in zip(targets, _refund_shares(order, targets, refund_row.amount)):
         if share <= 0:
             continue
-        remaining -= share
+        before = _net_refunded(vendor_order, vendor_order.refunded_amount)
         vendor_order.refunded_amount += share
         if vendor_order.refunded_amount >= vendor_order.subtotal_amount:
             vendor_order.status = VendorOrderStatus.REFUNDED
-        debit = Money(share, order.currency).converted(vendor_order.rate, vendor_order.vendor_currency)
-        net_share = debit - debit * vendor_order.commission_rate
+        debit = _net_refunded(vendor_order, vendor_order.refunded_amount) - before
         session.add(PayoutEntry(vendor_id=vendor_order.vendor_id, vendor_order_id=vendor_order.id, kind="refund",
-                                reference=f"refund-{refund_row.id}", amount=-net_share.amount,
+                                reference=f"refund-{refund_row.id}", amount=-debit.amount,
                                 currency=vendor_order.vendor_currency, status="pending"))
     order.status = (OrderStatus.REFUNDED if order.refunded_amount >= order.total_amount
                     else OrderStatus.PARTIALLY_REFUNDED)
+    _order_event(session, order, "order.refunded")
 
 
 # -- provider webhooks -------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -19,6 +20,7 @@ from marketplace import clock, idempotency
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import User
 from marketplace.checkout import services
+from marketplace.extensions import db as _db
 from marketplace.idempotency import IdempotencyRecord
 from marketplace.money import minor_units
 from marketplace.rates import services as rates_services
@@ -83,6 +85,17 @@ def stock_of(client, product_id: int, viewer: dict) -> int:
     response = client.get(f"/api/v1/products/{product_id}", headers=viewer["headers"])
     assert response.status_code == 200, response.get_json()
     return response.get_json()["stock"]
+
+
+@contextmanager
+def database(app):
+    """A session for direct database work in a test, in its own app context (closed before any request:
+    a test client request inside an active app context would share its `g` and session)."""
+    with app.app_context():
+        try:
+            yield _db.session
+        finally:
+            _db.session.remove()
 
 
 def dec(money: dict) -> Decimal:
@@ -165,7 +178,7 @@ def test_checkout_turns_the_cart_into_an_order_split_per_vendor(market, client):
     assert tea_part["subtotal"] == lines[market.tea["id"]]["line_total"]
     assert lines[market.tea["id"]]["vendor_order_id"] == tea_part["id"]
     for part in (tea_part, shawl_part):
-        assert part["status"] == "awaiting_payment" and part["commission_rate"] == "0.0800"
+        assert part["status"] == "awaiting_payment" and Decimal(part["commission_rate"]) == Decimal("0.08")
         assert dec(part["net"]) + dec(part["commission"]) == dec(part["vendor_subtotal"])
         assert dec(part["commission"]) == (dec(part["vendor_subtotal"]) * Decimal("0.08")).quantize(
             Decimal("0.01"), ROUND_HALF_UP)
@@ -219,18 +232,19 @@ def test_the_commission_rate_is_configurable(market, client, app, monkeypatch):
     monkeypatch.setitem(app.config, "PLATFORM_COMMISSION_RATE", "0.125")  # restored after the test
     order = buy(client, market.shopper, [(market.shawl, 1)], currency="INR")
     (part,) = order["vendor_orders"]
-    assert part["commission_rate"] == "0.1250"
+    assert Decimal(part["commission_rate"]) == Decimal("0.125")
     assert part["commission"]["amount"] == "312.50" and part["net"]["amount"] == "2187.50"
 
 
-def test_changing_rates_after_checkout_does_not_change_the_order(market, client, db):
+def test_changing_rates_after_checkout_does_not_change_the_order(market, client, app):
     order = buy(client, market.shopper, [(market.tea, 1), (market.shawl, 1)], currency="BRL")
     before = client.get(f"{ORDERS}/{order['id']}", headers=market.shopper["headers"]).get_json()
 
     today = date.today()
-    for base, quote, rate in (("CNY", "BRL", "2.5"), ("INR", "BRL", "0.5"), ("BRL", "CNY", "0.4"),
-                              ("BRL", "INR", "2")):
-        rates_services.set_manual(db.session, base, quote, rate, as_of=today)
+    with database(app) as session:
+        for base, quote, rate in (("CNY", "BRL", "2.5"), ("INR", "BRL", "0.5"), ("BRL", "CNY", "0.4"),
+                                  ("BRL", "INR", "2")):
+            rates_services.set_manual(session, base, quote, rate, as_of=today)
     rates_services.forget_table()
     add_to_cart(client, market.shopper, market.tea["id"])
     cart = client.get(CART, query_string={"currency": "BRL"}, headers=market.shopper["headers"]).get_json()
@@ -381,15 +395,16 @@ def test_a_refused_checkout_is_replayed_as_the_same_problem(market, client):
     assert again.get_json() == first.get_json()
 
 
-def test_a_request_still_in_progress_with_the_same_key_conflicts(market, client, db):
+def test_a_request_still_in_progress_with_the_same_key_conflicts(market, client, app):
     add_to_cart(client, market.shopper, market.tea["id"])
     key, body = new_key(), checkout_body()
     moment = clock.now()
-    db.session.add(IdempotencyRecord(scope=f"user:{market.shopper['id']}", key=key,
-                                     request_hash=idempotency.fingerprint(body), status="in_progress",
-                                     locked_until=moment + timedelta(seconds=30),
-                                     expires_at=moment + timedelta(hours=48)))
-    db.session.commit()
+    with database(app) as session:  # the first request claimed the key and is still running
+        session.add(IdempotencyRecord(scope=f"user:{market.shopper['id']}", key=key,
+                                      request_hash=idempotency.fingerprint(body), status="in_progress",
+                                      locked_until=moment + timedelta(seconds=30),
+                                      expires_at=moment + timedelta(hours=48)))
+        session.commit()
 
     response = post_checkout(client, market.shopper, body, key)
     assert_problem(response, 409, "idempotency_key_in_progress")
@@ -438,20 +453,21 @@ def test_a_checkout_that_crashed_after_placing_its_order_resumes_it_with_the_sam
     assert post_checkout(client, market.shopper, body, key).get_data() == resumed.get_data()
 
 
-def test_idempotency_keys_are_kept_at_least_a_day(market, client, db, app, monkeypatch):
+def test_idempotency_keys_are_kept_at_least_a_day(market, client, app, monkeypatch):
     monkeypatch.setitem(app.config, "IDEMPOTENCY_TTL_HOURS", 1)  # a misconfiguration cannot go below 24 h
     add_to_cart(client, market.shopper, market.tea["id"])
     key, body = new_key(), checkout_body()
     first = post_checkout(client, market.shopper, body, key)
-    record = db.session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == key))
-    assert record.status == "completed" and record.response_status == 201
-    assert record.expires_at - record.created_at >= timedelta(hours=24)
+    with database(app) as session:
+        record = session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == key))
+        assert record.status == "completed" and record.response_status == 201
+        assert record.expires_at - record.created_at >= timedelta(hours=24)
 
-    clock.freeze(record.created_at + timedelta(hours=23, minutes=59))
-    assert idempotency.sweep(db.session) == 0
-    user = db.session.get(User, market.shopper["id"])
-    token, _ttl = accounts.issue_token(db.session, user, timedelta(hours=1))
-    db.session.commit()
+        clock.freeze(record.created_at + timedelta(hours=23, minutes=59))
+        assert idempotency.sweep(session) == 0
+        user = session.get(User, market.shopper["id"])
+        token, _ttl = accounts.issue_token(session, user, timedelta(hours=1))  # the first token has expired
+        session.commit()
     again = client.post(CHECKOUT, json=body, headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key})
     assert again.status_code == 201 and again.get_data() == first.get_data()
 

@@ -1,0 +1,138 @@
+"""Partner API keys: generation, hashing, and the `Authorization: Bearer <key>` check for routes.
+
+A key reads `bbp_<id>_<secret>`: `bbp_<id>` is a non-secret prefix (shown in
+listings and logs, used to find the key row), the secret part is 40 random
+letters and digits (~238 bits). Only the SHA-256 of the whole key is stored;
+a fast hash is right for keys this random (no password-style stretching
+needed), and the comparison is constant-time.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import string
+from dataclasses import dataclass
+from functools import wraps
+from typing import Callable
+
+from flask import g, request
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from sqlalchemy import select
+
+from marketplace.errors import PROBLEM_MEDIA_TYPE, Forbidden, Unauthorized
+from marketplace.extensions import db
+from marketplace.partners.errors import PartnerErrorCode
+from marketplace.partners.models import Partner, PartnerApiKey
+from marketplace.schemas import ProblemSchema
+
+KEY_PATTERN = re.compile(r"^(bbp_[a-z0-9]{8})_[A-Za-z0-9]{20,128}$")
+PARTNER_SECURITY = [{"partnerKey": []}]
+SECURITY_SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "bbp_<id>_<secret>",
+                   "description": "Partner API key (`flask partners create` / `flask partners keys create`)."}
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+_SECRET_ALPHABET = string.ascii_letters + string.digits
+
+
+def generate_key() -> tuple[str, str]:
+    """A new (prefix, key)."""
+    prefix = "bbp_" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
+    return prefix, f"{prefix}_{''.join(secrets.choice(_SECRET_ALPHABET) for _ in range(40))}"
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class PartnerPrincipal:
+    """Who is calling: plain values, safe across the rollbacks a request may do."""
+
+    partner_id: int
+    name: str
+    key_id: int
+    scopes: tuple[str, ...]
+
+    @property
+    def idempotency_scope(self) -> str:
+        return f"partner:{self.partner_id}"
+
+
+def _unauthorized(detail: str) -> Unauthorized:
+    return Unauthorized(PartnerErrorCode.INVALID_API_KEY, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _bearer() -> str:
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized(_("Use an 'Authorization: Bearer <partner API key>' header."))
+    return token.strip()
+
+
+def principal_for_key(key: str) -> PartnerPrincipal | None:
+    """The active key matching `key`, or None (unknown, malformed or revoked)."""
+    match = KEY_PATTERN.match(key)
+    digest = hash_key(key)
+    if match is None:
+        return None
+    row = db.session.execute(
+        select(PartnerApiKey.id, PartnerApiKey.key_hash, PartnerApiKey.scopes, PartnerApiKey.revoked_at,
+               Partner.id, Partner.name)
+        .join(Partner, Partner.id == PartnerApiKey.partner_id)
+        .where(PartnerApiKey.prefix == match.group(1))
+    ).first()
+    if row is None or not hmac.compare_digest(row[1], digest) or row[3] is not None:
+        return None
+    return PartnerPrincipal(partner_id=row[4], name=row[5], key_id=row[0], scopes=tuple(row[2] or ()))
+
+
+def current_partner() -> PartnerPrincipal:
+    """The calling partner (401 for a missing, unknown or revoked key); cached for the request."""
+    if "partner" not in g:
+        principal = principal_for_key(_bearer())
+        if principal is None:
+            raise _unauthorized(_("Unknown or revoked API key."))
+        g.partner = principal
+    return g.partner
+
+
+def require_scope(scope: str | None) -> PartnerPrincipal:
+    principal = current_partner()
+    if scope is not None and scope not in principal.scopes:
+        raise Forbidden(PartnerErrorCode.INSUFFICIENT_SCOPE,
+                        _("This API key lacks the %(scope)s scope.", scope=scope), required_scope=scope)
+    return principal
+
+
+def rate_limit_key() -> str:
+    """Flask-Limiter key: the partner behind the key; the client address for requests without a valid key."""
+    try:
+        return f"partner:{current_partner().partner_id}"
+    except Unauthorized:
+        return f"partner-anonymous:{get_remote_address()}"
+
+
+def problem_response(blp, status: int, description: str) -> Callable:
+    """Document an error response (a problem document) with its own description."""
+    return blp.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_MEDIA_TYPE, description=description)
+
+
+def partner_required(blp, scope: str | None = None) -> Callable:
+    """Decorator: the caller must hold a valid partner key (with `scope`, if given); documented in OpenAPI."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            require_scope(scope)
+            return view(*args, **kwargs)
+
+        documented = blp.doc(security=PARTNER_SECURITY)(wrapper)
+        documented = problem_response(blp, 401, "Missing, unknown or revoked API key")(documented)
+        documented = problem_response(blp, 429, "Over the partner's rate limit (see Retry-After)")(documented)
+        if scope:
+            documented = problem_response(blp, 403, f"The key lacks the `{scope}` scope")(documented)
+        return documented
+
+    return decorator

@@ -1,0 +1,773 @@
+"""Partner use cases: partners and keys, vendor grants, listing sync (batch, patch, feed, jobs)."""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import IO, Any, Callable, Iterable
+
+import marshmallow as ma
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from catalog import services as catalog
+from catalog.errors import CatalogErrorCode
+from catalog.models import Product, ProductStatus
+from marketplace import events
+from marketplace.accounts.models import User
+from marketplace.clock import now
+from marketplace.errors import DomainError, Forbidden, Invalid, NotFound, flatten_messages
+from marketplace.money import Money, quantum
+from marketplace.partners.auth import generate_key, hash_key
+from marketplace.partners.errors import PartnerErrorCode, PayloadTooLarge
+from marketplace.partners.models import (
+    ALL_SCOPES,
+    JobStatus,
+    ListingSyncJob,
+    ListingSyncJobLine,
+    Partner,
+    PartnerApiKey,
+    PartnerListing,
+    PartnerVendorGrant,
+)
+from marketplace.partners.schemas import ListingSchema, ListingUpdateSchema
+from vendors.models import Vendor
+
+STATUSES = ("created", "updated", "unchanged", "stale", "error")
+
+
+# -- partners and keys -------------------------------------------------------
+
+def parse_scopes(values: Iterable[str] | None) -> list[str]:
+    """Scopes from CLI values (repeated and/or comma-separated); all four when none are given."""
+    scopes: list[str] = []
+    for value in values or ():
+        for item in value.replace(",", " ").split():
+            if item not in ALL_SCOPES:
+                raise Invalid("validation_error",
+                              f"Unknown scope {item!r}; use {', '.join(ALL_SCOPES)}.", field="scopes")
+            if item not in scopes:
+                scopes.append(item)
+    return scopes or list(ALL_SCOPES)
+
+
+def create_partner(session: Session, name: str, scopes: Iterable[str] | None = None) -> tuple[Partner, str]:
+    """A partner and its first key (returned in clear once; only its hash is kept)."""
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise Invalid("validation_error", "A partner name has 1 to 120 characters.", field="name")
+    partner = Partner(name=name)
+    session.add(partner)
+    session.flush()
+    _key, key = _add_key(session, partner.id, parse_scopes(scopes))
+    session.commit()
+    return partner, key
+
+
+def _add_key(session: Session, partner_id: int, scopes: list[str]) -> tuple[PartnerApiKey, str]:
+    while True:
+        prefix, key = generate_key()
+        if not session.scalar(select(PartnerApiKey.id).where(PartnerApiKey.prefix == prefix)):
+            break
+    row = PartnerApiKey(partner_id=partner_id, prefix=prefix, key_hash=hash_key(key), scopes=scopes)
+    session.add(row)
+    session.flush()
+    return row, key
+
+
+def create_key(session: Session, partner_id: int, scopes: Iterable[str] | None = None) -> tuple[PartnerApiKey, str]:
+    if session.get(Partner, partner_id) is None:
+        raise NotFound(PartnerErrorCode.PARTNER_NOT_FOUND, f"No partner with id {partner_id}.", field="partner")
+    row, key = _add_key(session, partner_id, parse_scopes(scopes))
+    session.commit()
+    return row, key
+
+
+def revoke_key(session: Session, key_id: int | None = None, prefix: str | None = None) -> PartnerApiKey:
+    query = select(PartnerApiKey)
+    query = query.where(PartnerApiKey.id == key_id) if key_id is not None else query.where(PartnerApiKey.prefix == prefix)
+    row = session.scalar(query)
+    if row is None:
+        raise NotFound(PartnerErrorCode.KEY_NOT_FOUND, "No such API key.", field="key_id" if key_id else "prefix")
+    if row.revoked_at is None:
+        row.revoked_at = now()
+    session.commit()
+    return row
+
+
+def list_partners(session: Session) -> list[tuple[Partner, int]]:
+    active = (select(func.count()).select_from(PartnerApiKey)
+              .where(PartnerApiKey.partner_id == Partner.id, PartnerApiKey.revoked_at.is_(None))
+              .scalar_subquery())
+    return [(p, n) for p, n in session.execute(select(Partner, active).order_by(Partner.id))]
+
+
+def list_keys(session: Session, partner_id: int) -> list[PartnerApiKey]:
+    return list(session.scalars(select(PartnerApiKey).where(PartnerApiKey.partner_id == partner_id)
+                                .order_by(PartnerApiKey.id)))
+
+
+DEMO_PARTNER_NAME = "Demo Partner"
+
+
+def demo_key(secret_key: str) -> tuple[str, str]:
+    """The demo partner's (prefix, key), derived from SECRET_KEY: the same on every seed-demo run."""
+    def derive(label: str) -> str:
+        return hmac.new(secret_key.encode(), f"buybrics-demo-partner:{label}".encode(), hashlib.sha256).hexdigest()
+
+    prefix = "bbp_" + derive("id")[:8]
+    return prefix, f"{prefix}_{derive('secret')[:40]}"
+
+
+def ensure_demo_partner(session: Session, vendor_ids: Iterable[int]) -> tuple[Partner, str]:
+    """The demo partner with its key (active, all scopes) and grants from `vendor_ids`; safe to run again."""
+    prefix, key = demo_key(current_app.config["SECRET_KEY"])
+    row = session.scalar(select(PartnerApiKey).where(PartnerApiKey.prefix == prefix))
+    if row is None:
+        partner = Partner(name=DEMO_PARTNER_NAME)
+        session.add(partner)
+        session.flush()
+        row = PartnerApiKey(partner_id=partner.id, prefix=prefix, key_hash=hash_key(key), scopes=list(ALL_SCOPES))
+        session.add(row)
+    else:
+        partner = session.get(Partner, row.partner_id)
+        row.revoked_at, row.key_hash, row.scopes = None, hash_key(key), list(ALL_SCOPES)
+    granted = set(session.scalars(select(PartnerVendorGrant.vendor_id)
+                                  .where(PartnerVendorGrant.partner_id == partner.id)))
+    for vendor_id in vendor_ids:
+        if vendor_id not in granted:
+            session.add(PartnerVendorGrant(partner_id=partner.id, vendor_id=vendor_id))
+    session.commit()
+    return partner, key
+
+
+# -- vendor grants -----------------------------------------------------------
+
+def _owned_vendor(session: Session, user: User, vendor_id: int) -> Vendor:
+    vendor = session.get(Vendor, vendor_id)
+    if vendor is None:
+        raise NotFound(PartnerErrorCode.VENDOR_NOT_FOUND, _("No such vendor."))
+    if vendor.owner_id != user.id:
+        raise Forbidden(PartnerErrorCode.NOT_VENDOR_OWNER, _("Only the vendor's owner may manage its partners."))
+    return vendor
+
+
+def _grant_view(grant: PartnerVendorGrant, partner: Partner) -> dict[str, Any]:
+    return {"partner_id": partner.id, "partner_name": partner.name, "vendor_id": grant.vendor_id,
+            "created_at": grant.created_at}
+
+
+def grant_partner(session: Session, user: User, vendor_id: int, partner_id: int) -> tuple[dict[str, Any], bool]:
+    """(the grant, whether it is new): the vendor lets the partner manage its listings."""
+    vendor = _owned_vendor(session, user, vendor_id)
+    partner = session.get(Partner, partner_id)
+    if partner is None:
+        raise Invalid(PartnerErrorCode.PARTNER_NOT_FOUND, _("No partner with this id."), field="partner_id")
+    grant = session.scalar(select(PartnerVendorGrant).where(PartnerVendorGrant.partner_id == partner_id,
+                                                            PartnerVendorGrant.vendor_id == vendor.id))
+    created = grant is None
+    if created:
+        grant = PartnerVendorGrant(partner_id=partner_id, vendor_id=vendor.id, granted_by=user.id)
+        session.add(grant)
+        try:
+            session.commit()
+        except IntegrityError:  # a concurrent grant of the same pair won
+            session.rollback()
+            grant = session.scalar(select(PartnerVendorGrant).where(PartnerVendorGrant.partner_id == partner_id,
+                                                                    PartnerVendorGrant.vendor_id == vendor_id))
+            created = False
+    return _grant_view(grant, partner), created
+
+
+def vendor_grants(session: Session, user: User, vendor_id: int) -> list[dict[str, Any]]:
+    vendor = _owned_vendor(session, user, vendor_id)
+    rows = session.execute(select(PartnerVendorGrant, Partner).join(Partner)
+                           .where(PartnerVendorGrant.vendor_id == vendor.id).order_by(PartnerVendorGrant.id))
+    return [_grant_view(grant, partner) for grant, partner in rows]
+
+
+def revoke_grant(session: Session, user: User, vendor_id: int, partner_id: int) -> None:
+    vendor = _owned_vendor(session, user, vendor_id)
+    grant = session.scalar(select(PartnerVendorGrant).where(PartnerVendorGrant.partner_id == partner_id,
+                                                            PartnerVendorGrant.vendor_id == vendor.id))
+    if grant is None:
+        raise NotFound(PartnerErrorCode.GRANT_NOT_FOUND, _("This partner is not authorized for this vendor."))
+    session.delete(grant)
+    session.commit()
+
+
+def authorized_vendors(session: Session, partner_id: int, vendor_ids: Iterable[int]) -> set[int]:
+    ids = set(vendor_ids)
+    if not ids:
+        return set()
+    return set(session.scalars(select(PartnerVendorGrant.vendor_id)
+                               .where(PartnerVendorGrant.partner_id == partner_id,
+                                      PartnerVendorGrant.vendor_id.in_(ids))))
+
+
+# -- listing content ---------------------------------------------------------
+
+def _amount(amount: Decimal, currency: str) -> str:
+    """The canonical text of an amount: the currency's minor units ("650.00"), whatever the column's scale."""
+    try:
+        return format(amount.quantize(quantum(currency)), "f")
+    except ArithmeticError:  # more places than the currency has (never stored through the API)
+        return format(amount.normalize(), "f")
+
+
+def canonical_content(vendor_id: int, sku: str, translations: dict, original_locale: str, price: Money,
+                      stock: int, category: str, hs_code: str, attributes: dict, images: list,
+                      status: str) -> dict[str, Any]:
+    return {
+        "vendor_id": vendor_id, "sku": sku,
+        "translations": {locale: {"title": t["title"], "description": t.get("description", "")}
+                         for locale, t in translations.items()},
+        "original_locale": original_locale,
+        "price": [_amount(price.amount, price.currency), price.currency],
+        "stock": stock, "category": category, "hs_code": hs_code,
+        "attributes": attributes or {}, "images": list(images or []), "status": str(status),
+    }
+
+
+def content_hash(content: dict[str, Any]) -> str:
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _listing_content(data: dict[str, Any]) -> dict[str, Any]:
+    translations = data["translations"]
+    return canonical_content(data["vendor_id"], data["sku"], translations,
+                             data.get("original_locale") or next(iter(translations)), data["price"],
+                             data["stock"], data["category"], data["hs_code"], data.get("attributes") or {},
+                             data.get("images") or [], data.get("status") or ProductStatus.DRAFT.value)
+
+
+def _product_content(product: Product, slugs: dict[int, str]) -> dict[str, Any]:
+    return canonical_content(product.vendor_id, product.sku, product.translations, product.original_locale,
+                             product.price, product.stock, slugs.get(product.category_id, ""), product.hs_code,
+                             product.attributes or {}, product.images or [], product.status)
+
+
+def _write_content(product: Product, content: dict[str, Any], category_id: int, price: Money) -> None:
+    product.sku = content["sku"]
+    product.translations = content["translations"]
+    product.original_locale = content["original_locale"]
+    product.price = price
+    product.stock = content["stock"]
+    product.category_id = category_id
+    product.hs_code = content["hs_code"]
+    product.attributes = content["attributes"]
+    product.images = content["images"]
+    product.status = content["status"]
+
+
+def event_data(product: Product) -> dict[str, Any]:
+    """The `listing.updated` event's data (the fan-out adds each partner's own external_id)."""
+    return {"product_id": product.id, "vendor_id": product.vendor_id, "sku": product.sku,
+            "status": str(product.status), "stock": product.stock,
+            "price": {"amount": _amount(product.price_amount, product.price_currency),
+                      "currency": product.price_currency},
+            "version": product.version, "updated_at": product.updated_at.isoformat()}
+
+
+def _changed(session: Session, product: Product) -> None:
+    """Every listing write ends here: the search outbox event and the partner event, in the caller's transaction."""
+    catalog.record_search_change(session, product)
+    events.publish(session, "listing.updated", event_data(product), vendor_ids=[product.vendor_id])
+
+
+# -- listing sync ------------------------------------------------------------
+
+@dataclass
+class _Batch:
+    """What one sync pass works with: loaded once for all its items."""
+
+    session: Session
+    partner_id: int
+    authorized: set[int]
+    links: dict[str, PartnerListing]
+    products: dict[int, Product]
+    slugs: dict[int, str]
+    convertible: dict[str, DomainError | None] = field(default_factory=dict)
+
+    def check_price(self, price: Money) -> None:
+        if price.currency not in self.convertible:
+            try:
+                catalog._check_convertible(self.session, price)
+                self.convertible[price.currency] = None
+            except DomainError as error:
+                self.convertible[price.currency] = error
+        if self.convertible[price.currency] is not None:
+            raise self.convertible[price.currency]
+
+
+def _result(external_id: Any, status: str, product_id: int | None = None, errors: dict | None = None,
+            code: str | None = None) -> dict[str, Any]:
+    result = {"external_id": external_id if isinstance(external_id, str) else None, "status": status,
+              "product_id": product_id, "errors": errors}
+    if code:
+        result["code"] = str(code)
+    return result
+
+
+def _error(external_id: Any, code: str, errors: dict[str, list[str]]) -> dict[str, Any]:
+    return _result(external_id, "error", errors={k: [str(m) for m in v] for k, v in errors.items()}, code=code)
+
+
+def _domain_error(external_id: Any, error: DomainError) -> dict[str, Any]:
+    return _error(external_id, error.code, error.errors or {"body": [str(error.detail)]})
+
+
+def _not_authorized(external_id: Any) -> dict[str, Any]:
+    return _error(external_id, PartnerErrorCode.VENDOR_NOT_AUTHORIZED,
+                  {"vendor_id": [_("This vendor has not authorized your partner account.")]})
+
+
+def _validate(schema: ma.Schema, items: list[Any]) -> tuple[list[dict | None], list[tuple[int, dict]]]:
+    """Per-item validation: (results with errors filled in, [(index, data)] of the valid items)."""
+    results: list[dict | None] = [None] * len(items)
+    valid: list[tuple[int, dict]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        external_id = item.get("external_id") if isinstance(item, dict) else None
+        if not isinstance(item, dict):
+            results[index] = _error(None, "validation_error", {"body": [_("Each item must be a JSON object.")]})
+            continue
+        try:
+            data = schema.load(item)
+        except ma.ValidationError as error:
+            results[index] = _error(external_id, "validation_error", flatten_messages(error.messages))
+            continue
+        if data["external_id"] in seen:
+            results[index] = _error(external_id, PartnerErrorCode.DUPLICATE_EXTERNAL_ID, {
+                "external_id": [_("This external_id appears earlier in the same request.")]})
+            continue
+        seen.add(data["external_id"])
+        valid.append((index, data))
+    return results, valid
+
+
+def _load_batch(session: Session, partner_id: int, external_ids: list[str], vendor_ids: Iterable[int]) -> _Batch:
+    links = {link.external_id: link for link in session.scalars(
+        select(PartnerListing).where(PartnerListing.partner_id == partner_id,
+                                     PartnerListing.external_id.in_(external_ids)))} if external_ids else {}
+    product_ids = [link.product_id for link in links.values()]
+    products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(product_ids)))} \
+        if product_ids else {}
+    slugs = {c.id: slug for slug, c in catalog.categories_by_slug(session).items()}
+    return _Batch(session, partner_id, authorized_vendors(session, partner_id, vendor_ids), links, products, slugs)
+
+
+def _taken_skus(session: Session, pairs: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    if not pairs:
+        return {}
+    rows = session.execute(select(Product.vendor_id, Product.sku, Product.id)
+                           .where(tuple_(Product.vendor_id, Product.sku).in_(list(pairs))))
+    return {(vendor_id, sku): product_id for vendor_id, sku, product_id in rows}
+
+
+def _sync_items(session: Session, partner_id: int, valid: list[tuple[int, dict]], results: list) -> None:
+    """Upsert the valid listings (no commit); fills `results` for each of them."""
+    if not valid:
+        return
+    batch = _load_batch(session, partner_id, [d["external_id"] for _i, d in valid], {d["vendor_id"] for _i, d in valid})
+    wanted_skus: set[tuple[int, str]] = set()
+    for _index, data in valid:
+        link = batch.links.get(data["external_id"])
+        product = batch.products.get(link.product_id) if link else None
+        if product is None or product.sku != data["sku"]:
+            wanted_skus.add((data["vendor_id"], data["sku"]))
+    taken = _taken_skus(session, wanted_skus)
+    stamp = now()
+    created: list[tuple[int, dict, Product, str]] = []
+    changed: list[Product] = []
+    for index, data in valid:
+        external_id, vendor_id = data["external_id"], data["vendor_id"]
+        if vendor_id not in batch.authorized:
+            results[index] = _not_authorized(external_id)
+            continue
+        link = batch.links.get(external_id)
+        if link is not None and link.vendor_id != vendor_id:
+            results[index] = _error(external_id, PartnerErrorCode.VENDOR_MISMATCH, {"vendor_id": [
+                _("This listing belongs to vendor %(id)s; a listing cannot move to another vendor.", id=link.vendor_id)]})
+            continue
+        version = data.get("version")
+        if link is not None and version is not None and link.version is not None and version < link.version:
+            results[index] = _result(external_id, "stale", link.product_id)
+            continue
+        try:
+            category = catalog.category_by_slug(session, data["category"])
+            batch.check_price(data["price"])
+        except DomainError as error:
+            results[index] = _domain_error(external_id, error)
+            continue
+        content = _listing_content(data)
+        digest = content_hash(content)
+        product = batch.products.get(link.product_id) if link is not None else None
+        if product is not None:
+            if content_hash(_product_content(product, batch.slugs)) == digest:
+                if version is not None and (link.version is None or version > link.version):
+                    link.version = version  # a later resend of an older version is stale
+                if link.content_hash != digest:
+                    link.content_hash = digest
+                results[index] = _result(external_id, "unchanged", product.id)
+                continue
+            if product.sku != data["sku"] and taken.get((vendor_id, data["sku"]), product.id) != product.id:
+                results[index] = _sku_taken(external_id)
+                continue
+            taken[(vendor_id, data["sku"])] = product.id
+            _write_content(product, content, category.id, data["price"])
+            product.version += 1
+            product.updated_at = stamp
+            link.version = version if version is not None else link.version
+            link.content_hash, link.updated_at = digest, stamp
+            changed.append(product)
+            results[index] = _result(external_id, "updated", product.id)
+            continue
+        if (vendor_id, data["sku"]) in taken:
+            results[index] = _sku_taken(external_id)
+            continue
+        taken[(vendor_id, data["sku"])] = 0
+        product = Product(vendor_id=vendor_id, version=1, created_at=stamp, updated_at=stamp)
+        _write_content(product, content, category.id, data["price"])
+        session.add(product)
+        created.append((index, data, product, digest))
+    if created:
+        session.flush()  # assigns the products' ids
+        session.add_all([PartnerListing(partner_id=partner_id, external_id=data["external_id"], product_id=product.id,
+                                        vendor_id=product.vendor_id, version=data.get("version"),
+                                        content_hash=digest, created_at=stamp, updated_at=stamp)
+                         for _index, data, product, digest in created])
+        for index, data, product, _digest in created:
+            results[index] = _result(data["external_id"], "created", product.id)
+    for product in [p for _i, _d, p, _h in created] + changed:
+        _changed(session, product)
+    session.flush()
+
+
+def _sku_taken(external_id: str) -> dict[str, Any]:
+    return _error(external_id, CatalogErrorCode.SKU_TAKEN,
+                  {"sku": [_("The vendor already has another product with this SKU.")]})
+
+
+def _run_items(session: Session, work: Callable[[list[tuple[int, dict]]], None], valid: list[tuple[int, dict]],
+               results: list, before_commit: Callable[[list], None] | None) -> None:
+    """All valid items in one transaction; if the database refuses it (a race another writer won, e.g. on a
+    SKU), again item by item in savepoints so that only the offending items fail."""
+    try:
+        work(valid)
+        if before_commit:
+            before_commit(results)
+        session.commit()
+        return
+    except IntegrityError:
+        session.rollback()
+    for index, data in valid:
+        try:
+            with session.begin_nested():
+                work([(index, data)])
+        except IntegrityError:
+            results[index] = _error(data.get("external_id"), "conflict", {
+                "body": [_("Another write to this listing or SKU happened at the same time; send it again.")]})
+    if before_commit:
+        before_commit(results)
+    session.commit()
+
+
+def summary(results: list[dict]) -> dict[str, int]:
+    counts = Counter(r["status"] for r in results)
+    return {status: counts.get(status, 0) for status in STATUSES}
+
+
+def sync_listings(session: Session, partner_id: int, items: list[Any],
+                  before_commit: Callable[[list], None] | None = None) -> list[dict[str, Any]]:
+    """Upsert listings by (partner, external_id); one result per item, in order. Commits."""
+    results, valid = _validate(ListingSchema(), items)
+    _run_items(session, lambda chunk: _sync_items(session, partner_id, chunk, results), valid, results, before_commit)
+    return results
+
+
+def _update_items(session: Session, partner_id: int, valid: list[tuple[int, dict]], results: list) -> None:
+    if not valid:
+        return
+    batch = _load_batch(session, partner_id, [d["external_id"] for _i, d in valid], ())
+    batch.authorized = authorized_vendors(session, partner_id, {link.vendor_id for link in batch.links.values()})
+    stamp = now()
+    for index, data in valid:
+        external_id = data["external_id"]
+        link = batch.links.get(external_id)
+        if link is None:
+            results[index] = _error(external_id, PartnerErrorCode.LISTING_NOT_FOUND,
+                                    {"external_id": [_("No listing with this external_id.")]})
+            continue
+        if link.vendor_id not in batch.authorized:
+            results[index] = _not_authorized(external_id)
+            continue
+        version = data.get("version")
+        if version is not None and link.version is not None and version < link.version:
+            results[index] = _result(external_id, "stale", link.product_id)
+            continue
+        product = batch.products[link.product_id]
+        if "price" in data:
+            try:
+                batch.check_price(data["price"])
+            except DomainError as error:
+                results[index] = _domain_error(external_id, error)
+                continue
+        before = content_hash(_product_content(product, batch.slugs))
+        if "stock" in data:
+            product.stock = data["stock"]
+        if "price" in data:
+            product.price = data["price"]
+        after = content_hash(_product_content(product, batch.slugs))
+        if version is not None and (link.version is None or version > link.version):
+            link.version = version
+        if link.content_hash != after:
+            link.content_hash = after
+        if after == before:
+            results[index] = _result(external_id, "unchanged", product.id)
+            continue
+        product.version += 1
+        product.updated_at = link.updated_at = stamp
+        _changed(session, product)
+        results[index] = _result(external_id, "updated", product.id)
+    session.flush()
+
+
+def update_listings(session: Session, partner_id: int, items: list[Any]) -> list[dict[str, Any]]:
+    """Fast stock and price changes by external_id; one result per item. Commits."""
+    results, valid = _validate(ListingUpdateSchema(), items)
+    _run_items(session, lambda chunk: _update_items(session, partner_id, chunk, results), valid, results, None)
+    return results
+
+
+def _own_link(session: Session, partner_id: int, external_id: str) -> PartnerListing:
+    link = session.scalar(select(PartnerListing).where(PartnerListing.partner_id == partner_id,
+                                                       PartnerListing.external_id == external_id))
+    if link is None:
+        raise NotFound(PartnerErrorCode.LISTING_NOT_FOUND, _("No listing with this external_id."))
+    if not authorized_vendors(session, partner_id, [link.vendor_id]):
+        raise Forbidden(PartnerErrorCode.VENDOR_NOT_AUTHORIZED,
+                        _("This listing's vendor no longer authorizes your partner account."))
+    return link
+
+
+def archive_listing(session: Session, partner_id: int, external_id: str) -> None:
+    link = _own_link(session, partner_id, external_id)
+    product = session.get(Product, link.product_id)
+    if product.status != ProductStatus.ARCHIVED:
+        stamp = now()
+        product.status = ProductStatus.ARCHIVED
+        product.version += 1
+        product.updated_at = link.updated_at = stamp
+        link.content_hash = content_hash(_product_content(product, {c.id: s for s, c in
+                                                                     catalog.categories_by_slug(session).items()}))
+        _changed(session, product)
+    session.commit()
+
+
+# -- the feed ----------------------------------------------------------------
+
+def encode_cursor(updated_at: datetime, product_id: int) -> str:
+    raw = json.dumps([updated_at.isoformat(), product_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        stamp, product_id = json.loads(raw)
+        moment = datetime.fromisoformat(stamp)
+        if moment.tzinfo is None or not isinstance(product_id, int):
+            raise ValueError
+        return moment, product_id
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+        raise Invalid(PartnerErrorCode.INVALID_CURSOR, _("This cursor is not one this API gave out."),
+                      field="cursor") from None
+
+
+def feed_item(link: PartnerListing, product: Product, slugs: dict[int, str]) -> dict[str, Any]:
+    return {
+        "external_id": link.external_id, "product_id": product.id, "version": link.version,
+        "updated_at": product.updated_at, "vendor_id": product.vendor_id, "sku": product.sku,
+        "translations": product.translations, "original_locale": product.original_locale,
+        "price": {"amount": _amount(product.price_amount, product.price_currency), "currency": product.price_currency},
+        "stock": product.stock, "category": slugs.get(product.category_id), "hs_code": product.hs_code,
+        "attributes": product.attributes or {}, "images": product.images or [], "status": product.status,
+        "product_version": product.version,
+    }
+
+
+def listing_feed(session: Session, partner_id: int, updated_since: datetime | None, cursor: str | None,
+                 limit: int) -> dict[str, Any]:
+    """The partner's listings as the marketplace holds them, oldest change first (keyset on updated_at, id).
+
+    A row changed while a client pages gets a later updated_at, so it comes
+    again further on with its new content: nothing is skipped, and a row
+    repeats only because it changed (what a delta feed should do).
+    Listings of vendors that withdrew their authorization are not shown."""
+    query = (select(PartnerListing, Product)
+             .join(Product, Product.id == PartnerListing.product_id)
+             .join(PartnerVendorGrant, and_(PartnerVendorGrant.partner_id == PartnerListing.partner_id,
+                                            PartnerVendorGrant.vendor_id == PartnerListing.vendor_id))
+             .where(PartnerListing.partner_id == partner_id))
+    if updated_since is not None:
+        query = query.where(Product.updated_at >= updated_since)
+    if cursor:
+        moment, product_id = decode_cursor(cursor)
+        query = query.where(or_(Product.updated_at > moment,
+                                and_(Product.updated_at == moment, Product.id > product_id)))
+    rows = list(session.execute(query.order_by(Product.updated_at, Product.id).limit(limit + 1)))
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    slugs = {c.id: slug for slug, c in catalog.categories_by_slug(session).items()}
+    items = [feed_item(link, product, slugs) for link, product in rows]
+    next_cursor = encode_cursor(rows[-1][1].updated_at, rows[-1][1].id) if rows else cursor
+    return {"items": items, "next_cursor": next_cursor, "has_more": has_more}
+
+
+# -- sync jobs (JSON Lines) --------------------------------------------------
+
+def create_job(session: Session, partner_id: int, stream: IO[bytes], max_lines: int) -> ListingSyncJob:
+    """Store an uploaded JSON Lines body (one listing per line; blank lines skipped) as a pending job."""
+    job = ListingSyncJob(partner_id=partner_id, status=JobStatus.PENDING, total=0, processed=0, cursor_line=0,
+                         counts={s: 0 for s in STATUSES})
+    session.add(job)
+    session.flush()
+    rows: list[dict[str, Any]] = []
+    total = number = 0
+    for raw in iter(stream.readline, b""):
+        number += 1
+        raw = raw.strip()
+        if not raw:
+            continue
+        total += 1
+        if total > max_lines:
+            session.rollback()
+            raise PayloadTooLarge(PartnerErrorCode.TOO_MANY_LISTINGS,
+                                  _("A sync job holds at most %(n)s listings.", n=max_lines), field="body")
+        try:
+            text = raw.decode("utf-8")
+            if "\x00" in text:
+                raise UnicodeError
+        except UnicodeError:
+            session.rollback()
+            raise Invalid(PartnerErrorCode.INVALID_LINE, _("Line %(n)s is not valid UTF-8 text.", n=number),
+                          field="body") from None
+        rows.append({"job_id": job.id, "line": number, "payload": text, "status": "pending"})
+        if len(rows) >= 5000:
+            session.execute(insert(ListingSyncJobLine), rows)
+            rows = []
+    if rows:
+        session.execute(insert(ListingSyncJobLine), rows)
+    if not total:
+        session.rollback()
+        raise Invalid(PartnerErrorCode.EMPTY_JOB, _("The body holds no listings (one JSON object per line)."),
+                      field="body")
+    job.total = total
+    session.commit()
+    return job
+
+
+def own_job(session: Session, partner_id: int, job_id: int) -> ListingSyncJob:
+    job = session.get(ListingSyncJob, job_id)
+    if job is None or job.partner_id != partner_id:
+        raise NotFound(PartnerErrorCode.JOB_NOT_FOUND, _("No such sync job."))
+    return job
+
+
+def jobs_of(session: Session, partner_id: int, page: int, per_page: int) -> dict[str, Any]:
+    query = select(ListingSyncJob).where(ListingSyncJob.partner_id == partner_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    items = list(session.scalars(query.order_by(ListingSyncJob.id.desc()).limit(per_page).offset((page - 1) * per_page)))
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+def job_results(session: Session, job: ListingSyncJob, status: str | None, page: int, per_page: int) -> dict[str, Any]:
+    query = select(ListingSyncJobLine).where(ListingSyncJobLine.job_id == job.id,
+                                             ListingSyncJobLine.status != "pending")
+    if status:
+        query = query.where(ListingSyncJobLine.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    lines = session.scalars(query.order_by(ListingSyncJobLine.line).limit(per_page).offset((page - 1) * per_page))
+    results = [{"line": line.line, "external_id": line.external_id, "status": line.status,
+                "product_id": line.product_id, "errors": line.errors,
+                **({"code": line.code} if line.code else {})} for line in lines]
+    return {"id": job.id, "status": job.status, "total": job.total, "processed": job.processed,
+            "counts": job.counts, "created_at": job.created_at, "started_at": job.started_at,
+            "finished_at": job.finished_at, "results": results, "page": page, "per_page": per_page,
+            "results_total": total}
+
+
+_NOT_JSON = object()
+
+
+def _parse_line(payload: str) -> Any:
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return _NOT_JSON
+
+
+def process_sync_jobs(session: Session, chunk_size: int | None = None) -> int:
+    """Worker job: the next chunk of the oldest unfinished sync job, committed with its progress.
+
+    Returns the number of lines processed (0 when no job waits). Each chunk goes
+    through `sync_listings` (the same rules and results as PUT), and the job's
+    progress commits in the same transaction as the listings it wrote."""
+    chunk_size = chunk_size or current_app.config.get("PARTNER_JOB_CHUNK", 1000)
+    query = (select(ListingSyncJob).where(ListingSyncJob.status.in_([JobStatus.PENDING, JobStatus.RUNNING]))
+             .order_by(ListingSyncJob.id).limit(1))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    job = session.scalar(query)
+    if job is None:
+        session.commit()
+        return 0
+    job_id, partner_id, cursor_line = job.id, job.partner_id, job.cursor_line
+    lines = session.execute(select(ListingSyncJobLine.id, ListingSyncJobLine.line, ListingSyncJobLine.payload)
+                            .where(ListingSyncJobLine.job_id == job_id, ListingSyncJobLine.line > cursor_line)
+                            .order_by(ListingSyncJobLine.line).limit(chunk_size)).all()
+    if not lines:
+        job.status, job.finished_at = JobStatus.COMPLETED, now()
+        job.started_at = job.started_at or job.finished_at
+        session.commit()
+        return 0
+    parsed = [_parse_line(payload) for _id, _line, payload in lines]
+    not_json = {i for i, item in enumerate(parsed) if item is _NOT_JSON}
+
+    def record_progress(results: list[dict]) -> None:
+        for i in not_json:
+            results[i] = _error(None, PartnerErrorCode.INVALID_LINE, {"body": [_("This line is not valid JSON.")]})
+        table = ListingSyncJobLine.__table__
+        session.execute(
+            table.update().where(table.c.id == bindparam("line_id")).values(
+                status=bindparam("r_status"), external_id=bindparam("r_external_id"),
+                product_id=bindparam("r_product_id"), errors=bindparam("r_errors"), code=bindparam("r_code")),
+            [{"line_id": line_id, "r_status": r["status"], "r_external_id": (r["external_id"] or "")[:128] or None,
+              "r_product_id": r["product_id"], "r_errors": r["errors"], "r_code": r.get("code")}
+             for (line_id, _line, _payload), r in zip(lines, results)])
+        current = session.get(ListingSyncJob, job_id)
+        counts = dict(current.counts or {})
+        for status, n in summary(results).items():
+            counts[status] = counts.get(status, 0) + n
+        current.counts = counts
+        current.processed += len(results)
+        current.cursor_line = lines[-1][1]
+        current.status = JobStatus.RUNNING
+        current.started_at = current.started_at or now()
+        if current.processed >= current.total:
+            current.status, current.finished_at = JobStatus.COMPLETED, now()
+
+    sync_listings(session, partner_id, [{} if i in not_json else item for i, item in enumerate(parsed)],
+                  before_commit=record_progress)
+    return len(lines)

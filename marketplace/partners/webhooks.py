@@ -1,0 +1,314 @@
+"""Webhooks out: subscriptions, the outbox fan-out into deliveries, and the signed sender.
+
+`fan_out` is the outbox handler for `marketplace.events.TOPIC`: each event
+becomes one delivery row per matching webhook, in the transaction that marks
+the event processed. `send_due` (a worker job) POSTs due deliveries:
+
+    X-BuyBRICS-Timestamp: <unix seconds>
+    X-BuyBRICS-Signature: v1=<hex HMAC-SHA256 of "{timestamp}.{raw body}" with the webhook's secret>
+
+A failure (network error, timeout, non-2xx) is retried with exponential
+backoff (1, 2, 4, ... minutes, capped at an hour; 10 attempts over about
+four hours by default) with the same body and event id; every attempt is kept.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import secrets
+import time
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session, selectinload
+
+from marketplace.clock import now
+from marketplace.errors import Conflict, Forbidden, Invalid, NotFound
+from marketplace.outbox import OutboxEvent
+from marketplace.partners.auth import PartnerPrincipal
+from marketplace.partners.errors import PartnerErrorCode
+from marketplace.partners.models import (
+    DeliveryStatus,
+    PartnerListing,
+    PartnerVendorGrant,
+    Scope,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_WEBHOOKS_PER_PARTNER = 20
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+#: Which key scope a subscription to each event needs.
+EVENT_SCOPES = {"order.created": Scope.ORDERS_READ, "order.paid": Scope.ORDERS_READ,
+                "order.cancelled": Scope.ORDERS_READ, "order.refunded": Scope.ORDERS_READ,
+                "listing.updated": Scope.LISTINGS_READ, "campaign.started": None, "campaign.ended": None}
+
+
+# -- secrets at rest ---------------------------------------------------------
+
+@lru_cache(maxsize=8)
+def _fernet(secret_key: str) -> Fernet:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+               info=b"buybrics partner webhook secrets v1").derive(secret_key.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def encrypt_secret(secret: str) -> str:
+    return _fernet(current_app.config["SECRET_KEY"]).encrypt(secret.encode()).decode()
+
+
+def decrypt_secret(ciphertext: str) -> str:
+    return _fernet(current_app.config["SECRET_KEY"]).decrypt(ciphertext.encode()).decode()
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"v1={mac}"
+
+
+# -- subscriptions -----------------------------------------------------------
+
+def check_url(url: str) -> str:
+    """https anywhere; plain http only to a loopback host outside production."""
+    bad = Invalid(PartnerErrorCode.INVALID_WEBHOOK_URL,
+                  _("Webhook URLs must be https (http only to 127.0.0.1, localhost or ::1 outside production)."),
+                  field="url")
+    if any(c.isspace() for c in url):
+        raise bad
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        raise bad from None
+    host = (parts.hostname or "").lower()
+    if not host or parts.username or parts.password or parts.fragment:
+        raise bad
+    if parts.scheme == "https":
+        return url
+    production = current_app.config.get("ENV_NAME") == "production"
+    if parts.scheme == "http" and not production and (host in LOOPBACK_HOSTS or _is_loopback(host)):
+        return url
+    raise bad
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def create_webhook(session: Session, partner: PartnerPrincipal, url: str, event_types: list[str]) -> tuple[Webhook, str]:
+    """A subscription and its signing secret (returned once; stored encrypted)."""
+    check_url(url)
+    wanted = list(dict.fromkeys(event_types))
+    for event_type in wanted:
+        scope = EVENT_SCOPES[event_type]
+        if scope is not None and scope not in partner.scopes:
+            raise Forbidden(PartnerErrorCode.INSUFFICIENT_SCOPE,
+                            _("Subscribing to %(event)s needs a key with the %(scope)s scope.",
+                              event=event_type, scope=scope.value), field="events", required_scope=scope.value)
+    count = session.scalar(select(func.count()).select_from(Webhook).where(Webhook.partner_id == partner.partner_id))
+    if count >= MAX_WEBHOOKS_PER_PARTNER:
+        raise Conflict(PartnerErrorCode.TOO_MANY_WEBHOOKS,
+                       _("A partner has at most %(n)s webhooks.", n=MAX_WEBHOOKS_PER_PARTNER))
+    secret = "whsec_" + secrets.token_urlsafe(32)
+    webhook = Webhook(partner_id=partner.partner_id, url=url, events=wanted, secret_ciphertext=encrypt_secret(secret))
+    session.add(webhook)
+    session.commit()
+    return webhook, secret
+
+
+def own_webhook(session: Session, partner_id: int, webhook_id: int) -> Webhook:
+    webhook = session.get(Webhook, webhook_id)
+    if webhook is None or webhook.partner_id != partner_id:
+        raise NotFound(PartnerErrorCode.WEBHOOK_NOT_FOUND, _("No such webhook."))
+    return webhook
+
+
+def webhooks_of(session: Session, partner_id: int, page: int, per_page: int) -> dict[str, Any]:
+    query = select(Webhook).where(Webhook.partner_id == partner_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    items = list(session.scalars(query.order_by(Webhook.id).limit(per_page).offset((page - 1) * per_page)))
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+def delete_webhook(session: Session, partner_id: int, webhook_id: int) -> None:
+    webhook = own_webhook(session, partner_id, webhook_id)
+    deliveries = select(WebhookDelivery.id).where(WebhookDelivery.webhook_id == webhook.id)
+    session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(deliveries)))
+    session.execute(delete(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook.id))
+    session.delete(webhook)
+    session.commit()
+
+
+def deliveries_of(session: Session, partner_id: int, webhook_id: int, status: str | None, page: int,
+                  per_page: int) -> dict[str, Any]:
+    webhook = own_webhook(session, partner_id, webhook_id)
+    query = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook.id)
+    if status:
+        query = query.where(WebhookDelivery.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    items = list(session.scalars(query.options(selectinload(WebhookDelivery.log))
+                                 .order_by(WebhookDelivery.id.desc()).limit(per_page).offset((page - 1) * per_page)))
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+def redeliver(session: Session, partner_id: int, webhook_id: int, delivery_id: int) -> WebhookDelivery:
+    """Queue a delivery again now, with a fresh retry schedule (same event id and body)."""
+    webhook = own_webhook(session, partner_id, webhook_id)
+    delivery = session.get(WebhookDelivery, delivery_id)
+    if delivery is None or delivery.webhook_id != webhook.id:
+        raise NotFound(PartnerErrorCode.DELIVERY_NOT_FOUND, _("No such delivery."))
+    delivery.status, delivery.attempts, delivery.next_attempt_at = DeliveryStatus.PENDING, 0, now()
+    session.commit()
+    return delivery
+
+
+# -- fan-out (outbox handler) ------------------------------------------------
+
+def fan_out(session: Session, outbox_events: list[OutboxEvent]) -> None:
+    """One delivery per (event, matching webhook): partners hear only about vendors that authorized them
+    (`vendor_ids` None: everyone). A `listing.updated` carries the receiving partner's own external_id."""
+    webhooks = session.execute(select(Webhook.id, Webhook.partner_id, Webhook.events)).all()
+    if not webhooks:
+        return
+    vendor_ids = {v for e in outbox_events for v in (e.payload.get("vendor_ids") or ())}
+    partners_of: dict[int, set[int]] = {}
+    if vendor_ids:
+        for partner_id, vendor_id in session.execute(
+                select(PartnerVendorGrant.partner_id, PartnerVendorGrant.vendor_id)
+                .where(PartnerVendorGrant.vendor_id.in_(vendor_ids))):
+            partners_of.setdefault(vendor_id, set()).add(partner_id)
+    product_ids = {e.payload["data"].get("product_id") for e in outbox_events
+                   if e.payload.get("type") == "listing.updated" and isinstance(e.payload.get("data"), dict)}
+    external_ids: dict[tuple[int, int], str] = {}
+    product_ids.discard(None)
+    if product_ids:
+        for partner_id, product_id, external_id in session.execute(
+                select(PartnerListing.partner_id, PartnerListing.product_id, PartnerListing.external_id)
+                .where(PartnerListing.product_id.in_(product_ids))):
+            external_ids[(partner_id, product_id)] = external_id
+    rows = []
+    stamp = now()
+    for event in outbox_events:
+        payload = event.payload
+        event_type, targets = payload.get("type"), payload.get("vendor_ids")
+        entitled = None if targets is None else set().union(*(partners_of.get(v, set()) for v in targets))
+        for webhook_id, partner_id, subscribed in webhooks:
+            if event_type not in (subscribed or ()) or (entitled is not None and partner_id not in entitled):
+                continue
+            data = payload.get("data") or {}
+            if event_type == "listing.updated":
+                external_id = external_ids.get((partner_id, data.get("product_id")))
+                data = {**data, "external_id": external_id} if external_id else data
+            body = {"id": payload["id"], "type": event_type, "created_at": payload["created_at"], "data": data}
+            rows.append({"webhook_id": webhook_id, "partner_id": partner_id, "event_id": payload["id"],
+                         "event_type": event_type, "status": DeliveryStatus.PENDING.value, "attempts": 0,
+                         "body": json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+                         "next_attempt_at": stamp, "created_at": stamp})
+    if rows:
+        session.execute(insert(WebhookDelivery), rows)
+
+
+# -- sending (worker job) ----------------------------------------------------
+
+def backoff(attempts: int) -> timedelta:
+    """Delay after the `attempts`-th failure: 1, 2, 4, ... minutes, capped (an hour by default)."""
+    base = current_app.config.get("PARTNER_WEBHOOK_BACKOFF_SECONDS", 60)
+    cap = current_app.config.get("PARTNER_WEBHOOK_BACKOFF_CAP_SECONDS", 3600)
+    return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+def _claim(session: Session, batch: int, lease: timedelta) -> list[int]:
+    """Take due deliveries for a while (a lease), so that concurrent workers never send the same one twice."""
+    moment = now()
+    query = (select(WebhookDelivery).where(WebhookDelivery.status == DeliveryStatus.PENDING,
+                                           WebhookDelivery.next_attempt_at <= moment)
+             .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(batch))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    deliveries = list(session.scalars(query))
+    for delivery in deliveries:
+        delivery.next_attempt_at = moment + lease
+    ids = [d.id for d in deliveries]
+    session.commit()
+    return ids
+
+
+def _post(url: str, secret: str, body: bytes, event_id: str, timeout: float) -> tuple[int | None, str | None]:
+    timestamp = int(time.time())
+    headers = {"Content-Type": "application/json", "User-Agent": "BuyBRICS-Webhooks/1",
+               "X-BuyBRICS-Event-Id": event_id, "X-BuyBRICS-Timestamp": str(timestamp),
+               "X-BuyBRICS-Signature": sign(secret, timestamp, body)}
+    try:
+        response = requests.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
+    except requests.Timeout:
+        return None, f"timeout after {timeout:g} s"
+    except requests.RequestException as error:
+        return None, f"{type(error).__name__}: {error}"[:1000]
+    if 200 <= response.status_code < 300:
+        return response.status_code, None
+    return response.status_code, f"HTTP {response.status_code}"
+
+
+def send_due(session: Session, batch: int = 50) -> int:
+    """Worker job: send the deliveries that are due; returns how many attempts were made."""
+    config = current_app.config
+    timeout = float(config.get("PARTNER_WEBHOOK_TIMEOUT_SECONDS", 5))
+    max_attempts = int(config.get("PARTNER_WEBHOOK_MAX_ATTEMPTS", 10))
+    ids = _claim(session, batch, timedelta(seconds=timeout * 2 + 60))
+    secrets_by_webhook: dict[int, str] = {}
+    for delivery_id in ids:
+        delivery = session.get(WebhookDelivery, delivery_id)
+        webhook = session.get(Webhook, delivery.webhook_id) if delivery else None
+        if delivery is None or webhook is None:  # the webhook was deleted meanwhile
+            session.rollback()
+            continue
+        if webhook.id not in secrets_by_webhook:
+            secrets_by_webhook[webhook.id] = decrypt_secret(webhook.secret_ciphertext)
+        url, event_id, body = webhook.url, delivery.event_id, delivery.body.encode()
+        session.commit()  # no transaction stays open while the network call runs
+        started = time.monotonic()
+        status_code, error = _post(url, secrets_by_webhook[webhook.id], body, event_id, timeout)
+        duration_ms = int((time.monotonic() - started) * 1000)
+        delivery = session.get(WebhookDelivery, delivery_id)
+        if delivery is None:
+            session.rollback()
+            continue
+        moment = now()
+        delivery.attempts += 1
+        number = 1 + session.scalar(select(func.count()).select_from(WebhookAttempt)
+                                    .where(WebhookAttempt.delivery_id == delivery_id))
+        session.add(WebhookAttempt(delivery_id=delivery_id, number=number, attempted_at=moment,
+                                   status_code=status_code, error=error, duration_ms=duration_ms))
+        delivery.last_status_code, delivery.last_error = status_code, error
+        if error is None:
+            delivery.status, delivery.delivered_at = DeliveryStatus.DELIVERED, moment
+        elif delivery.attempts >= max_attempts:
+            delivery.status = DeliveryStatus.FAILED
+            log.warning("webhook delivery %s failed for good after %s attempts: %s", delivery_id,
+                        delivery.attempts, error)
+        else:
+            delivery.next_attempt_at = moment + backoff(delivery.attempts)
+        try:
+            session.commit()
+        except Exception:  # deleted with its webhook while we were sending
+            session.rollback()
+    return len(ids)

@@ -1,0 +1,359 @@
+"""Webhooks out: signed deliveries to a real HTTP receiver on 127.0.0.1, retries with backoff, entitlement.
+
+Requests are made without an app context held by the test; the worker runs through
+`flask worker --once` (the CLI runner), with the clock frozen to step through the backoff.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import socket
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from marketplace import clock, events
+from marketplace.extensions import db
+from marketplace.partners.models import Webhook
+from marketplace.partners.webhooks import backoff, decrypt_secret
+from tests.api.test_partner_listings import listing, sync
+from tests.api.test_products import assert_problem
+
+WEBHOOKS = "/api/v1/partner/webhooks"
+
+
+class Receiver:
+    """A webhook endpoint on 127.0.0.1: records every request; answers from a script (default 200)."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.script: list[int | float] = []   # an int: answer with this status; a float: sleep that long first
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                action = receiver.script.pop(0) if receiver.script else 200
+                if isinstance(action, float):
+                    time.sleep(action)
+                    action = 200
+                self.send_response(action)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def on(self, path: str) -> list[dict[str, Any]]:
+        return [r for r in self.requests if r["path"] == path]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+@pytest.fixture
+def T0() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+@pytest.fixture
+def vendor(make):
+    make.rates()
+    return make.vendor("IN")
+
+
+@pytest.fixture
+def partner(make, vendor):
+    return make.partner(vendors=[vendor])
+
+
+def subscribe(client, partner: dict, url: str, events_: list[str] | None = None) -> dict[str, Any]:
+    response = client.post(WEBHOOKS, json={"url": url, "events": events_ or ["listing.updated"]},
+                           headers=partner["headers"])
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def work(runner) -> None:
+    result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+
+
+def deliveries(client, partner: dict, webhook_id: int) -> list[dict[str, Any]]:
+    response = client.get(f"{WEBHOOKS}/{webhook_id}/deliveries", headers=partner["headers"])
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["items"]
+
+
+def verify(request: dict[str, Any], secret: str) -> dict[str, Any]:
+    """Check the signature as a partner would; gives the parsed body."""
+    timestamp = request["headers"]["X-BuyBRICS-Timestamp"]
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + request["body"], hashlib.sha256).hexdigest()
+    assert request["headers"]["X-BuyBRICS-Signature"] == f"v1={expected}"
+    assert abs(int(timestamp) - time.time()) < 60
+    assert request["headers"]["Content-Type"] == "application/json"
+    return json.loads(request["body"])
+
+
+# -- delivery ----------------------------------------------------------------
+
+def test_a_listing_change_reaches_the_partners_webhook_signed(client, runner, vendor, partner, receiver):
+    hook = subscribe(client, partner, f"{receiver.url}/hooks")
+    assert hook["secret"].startswith("whsec_") and hook["events"] == ["listing.updated"]
+    product_id = sync(client, partner, listing(vendor, "sig-1", stock=5))["results"][0]["product_id"]
+
+    work(runner)
+
+    [request] = receiver.requests
+    body = verify(request, hook["secret"])
+    assert body["type"] == "listing.updated" and body["id"].startswith("evt_") and body["created_at"]
+    assert body["data"]["external_id"] == "sig-1" and body["data"]["product_id"] == product_id
+    assert body["data"]["stock"] == 5 and body["data"]["vendor_id"] == vendor["id"]
+    [delivery] = deliveries(client, partner, hook["id"])
+    assert delivery["status"] == "delivered" and delivery["event_id"] == body["id"]
+    assert delivery["attempts"][0]["status_code"] == 200 and delivery["attempts"][0]["duration_ms"] >= 0
+    work(runner)
+    assert len(receiver.requests) == 1  # delivered once
+
+
+def test_failures_are_retried_with_backoff_and_the_same_event_id(client, runner, vendor, partner, receiver, T0):
+    hook = subscribe(client, partner, f"{receiver.url}/flaky")
+    receiver.script = [500, 503]
+    clock.freeze(T0)
+    sync(client, partner, listing(vendor, "retry-1"))
+
+    work(runner)
+    assert len(receiver.requests) == 1
+    work(runner)
+    clock.freeze(T0 + timedelta(seconds=59))
+    work(runner)
+    assert len(receiver.requests) == 1                    # not yet due
+    clock.freeze(T0 + timedelta(minutes=1))
+    work(runner)
+    assert len(receiver.requests) == 2
+    clock.freeze(T0 + timedelta(minutes=2, seconds=59))
+    work(runner)
+    assert len(receiver.requests) == 2                    # the second wait is two minutes
+    clock.freeze(T0 + timedelta(minutes=3))
+    work(runner)
+
+    assert len(receiver.requests) == 3
+    bodies = [verify(r, hook["secret"]) for r in receiver.requests]
+    assert len({b["id"] for b in bodies}) == 1
+    assert len({r["body"] for r in receiver.requests}) == 1
+    [delivery] = deliveries(client, partner, hook["id"])
+    assert delivery["status"] == "delivered"
+    assert [a["status_code"] for a in delivery["attempts"]] == [500, 503, 200]
+    assert [a["error"] for a in delivery["attempts"]] == ["HTTP 500", "HTTP 503", None]
+    assert [a["number"] for a in delivery["attempts"]] == [1, 2, 3]
+
+
+def test_a_slow_receiver_times_out_and_is_retried(app, client, runner, vendor, partner, receiver, T0):
+    saved = app.config["PARTNER_WEBHOOK_TIMEOUT_SECONDS"]
+    app.config["PARTNER_WEBHOOK_TIMEOUT_SECONDS"] = 0.3
+    try:
+        hook = subscribe(client, partner, f"{receiver.url}/slow")
+        receiver.script = [1.5]
+        clock.freeze(T0)
+        sync(client, partner, listing(vendor, "slow-1"))
+        work(runner)
+        clock.freeze(T0 + timedelta(minutes=1))
+        work(runner)
+    finally:
+        app.config["PARTNER_WEBHOOK_TIMEOUT_SECONDS"] = saved
+
+    [delivery] = deliveries(client, partner, hook["id"])
+    first, second = delivery["attempts"]
+    assert first["status_code"] is None and "timeout" in first["error"] and first["duration_ms"] < 1400
+    assert second["status_code"] == 200 and delivery["status"] == "delivered"
+    assert len({verify(r, hook["secret"])["id"] for r in receiver.requests}) == 1
+
+
+def test_an_unreachable_receiver_is_retried_about_four_hours_then_given_up(app, client, runner, vendor, partner,
+                                                                           closed_port, T0, receiver):
+    hook = subscribe(client, partner, f"http://127.0.0.1:{closed_port}/down")
+    clock.freeze(T0)
+    sync(client, partner, listing(vendor, "down-1"))
+    moment, waits = T0, []
+    for _ in range(20):
+        work(runner)
+        [delivery] = deliveries(client, partner, hook["id"])
+        if delivery["status"] != "pending":
+            break
+        due = datetime.fromisoformat(delivery["next_attempt_at"])
+        waits.append(due - moment)
+        moment = due
+        clock.freeze(moment)
+
+    assert delivery["status"] == "failed"
+    attempts = delivery["attempts"]
+    assert len(attempts) == app.config["PARTNER_WEBHOOK_MAX_ATTEMPTS"] >= 8
+    assert all(a["status_code"] is None and a["error"] for a in attempts)
+    assert [w.total_seconds() / 60 for w in waits] == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+    assert timedelta(hours=3.5) <= moment - T0 <= timedelta(hours=4.5)
+
+    # the partner fixes its endpoint and asks for the delivery again: same event, a fresh schedule
+    with app.app_context():
+        db.session.get(Webhook, hook["id"]).url = f"{receiver.url}/up"
+        db.session.commit()
+        db.session.remove()
+    response = client.post(f"{WEBHOOKS}/{hook['id']}/deliveries/{delivery['id']}/redeliver",
+                           headers=partner["headers"])
+    assert response.status_code == 202 and response.get_json()["status"] == "pending"
+    work(runner)
+    [again] = deliveries(client, partner, hook["id"])
+    assert again["status"] == "delivered" and len(again["attempts"]) == len(attempts) + 1
+    assert verify(receiver.requests[0], hook["secret"])["id"] == delivery["event_id"]
+
+
+def test_backoff_doubles_from_a_minute_and_is_capped_at_an_hour(app):
+    with app.app_context():
+        assert [backoff(n).total_seconds() for n in range(1, 10)] == [60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]
+
+
+# -- who hears what ----------------------------------------------------------
+
+def test_partners_hear_only_about_their_own_vendors_and_everyone_about_campaigns(app, client, runner, make, vendor,
+                                                                               partner, receiver):
+    outsider = make.partner()
+    mine = subscribe(client, partner, f"{receiver.url}/mine", ["listing.updated", "order.paid", "campaign.started"])
+    theirs = subscribe(client, outsider, f"{receiver.url}/theirs",
+                       ["listing.updated", "order.paid", "campaign.started"])
+    sync(client, partner, listing(vendor, "heard"))
+    with app.app_context():
+        events.publish(db.session, "order.paid", {"order_id": 7}, vendor_ids=[vendor["id"]])
+        events.publish(db.session, "order.created", {"order_id": 7}, vendor_ids=[vendor["id"]])  # nobody subscribed
+        events.publish(db.session, "campaign.started", {"slug": "summer"}, vendor_ids=None)
+        db.session.commit()
+        db.session.remove()
+
+    work(runner)
+
+    heard_mine = [verify(r, mine["secret"])["type"] for r in receiver.on("/mine")]
+    heard_theirs = [verify(r, theirs["secret"])["type"] for r in receiver.on("/theirs")]
+    assert sorted(heard_mine) == ["campaign.started", "listing.updated", "order.paid"]
+    assert heard_theirs == ["campaign.started"]
+
+
+def test_another_partner_listing_the_same_vendor_hears_without_my_external_id(client, runner, make, vendor, partner,
+                                                                              receiver):
+    colleague = make.partner(vendors=[vendor])
+    hook = subscribe(client, colleague, f"{receiver.url}/colleague")
+    sync(client, partner, listing(vendor, "my-secret-id"))
+
+    work(runner)
+
+    [request] = receiver.requests
+    data = verify(request, hook["secret"])["data"]
+    assert "external_id" not in data and data["vendor_id"] == vendor["id"]
+
+
+# -- managing webhooks -------------------------------------------------------
+
+@pytest.mark.parametrize("url, ok", [
+    ("https://erp.example.com/hooks", True),
+    ("http://127.0.0.1:8080/hooks", True),
+    ("http://localhost/hooks", True),
+    ("http://[::1]:9000/", True),
+    ("http://erp.example.com/hooks", False),
+    ("http://10.0.0.5/hooks", False),
+    ("ftp://erp.example.com/", False),
+    ("https://user:pass@erp.example.com/", False),
+    ("https:///no-host", False),
+    ("not a url", False),
+])
+def test_webhook_urls_are_https_except_loopback(client, partner, url, ok):
+    response = client.post(WEBHOOKS, json={"url": url, "events": ["listing.updated"]}, headers=partner["headers"])
+    if ok:
+        assert response.status_code == 201, response.get_json()
+    else:
+        assert_problem(response, 422, "invalid_webhook_url", field="url")
+
+
+def test_in_production_even_loopback_needs_https(app, client, partner):
+    saved = app.config["ENV_NAME"]
+    app.config["ENV_NAME"] = "production"
+    try:
+        response = client.post(WEBHOOKS, json={"url": "http://127.0.0.1:8080/", "events": ["listing.updated"]},
+                               headers=partner["headers"])
+    finally:
+        app.config["ENV_NAME"] = saved
+    assert_problem(response, 422, "invalid_webhook_url", field="url")
+
+
+def test_events_are_checked_against_the_list_and_the_keys_scopes(client, make, partner):
+    assert_problem(client.post(WEBHOOKS, json={"url": "https://x.example/", "events": ["order.shipped"]},
+                               headers=partner["headers"]), 422, field="events.0")
+    assert_problem(client.post(WEBHOOKS, json={"url": "https://x.example/", "events": []},
+                               headers=partner["headers"]), 422, field="events")
+    listings_only = make.partner(scopes=["listings:read", "webhooks:manage"])
+    body = assert_problem(client.post(WEBHOOKS, json={"url": "https://x.example/", "events": ["order.paid"]},
+                                      headers=listings_only["headers"]), 403, "insufficient_scope")
+    assert body["required_scope"] == "orders:read"
+    assert client.post(WEBHOOKS, json={"url": "https://x.example/", "events": ["listing.updated", "campaign.ended"]},
+                       headers=listings_only["headers"]).status_code == 201
+
+
+def test_the_secret_is_shown_once_and_stored_encrypted(app, client, partner):
+    hook = subscribe(client, partner, "https://erp.example.com/hooks")
+
+    listed = client.get(WEBHOOKS, headers=partner["headers"]).get_json()
+
+    assert listed["total"] == 1 and "secret" not in listed["items"][0]
+    assert listed["items"][0]["url"] == "https://erp.example.com/hooks"
+    with app.app_context():
+        stored = db.session.scalar(select(Webhook.secret_ciphertext))
+        assert hook["secret"] not in stored and decrypt_secret(stored) == hook["secret"]
+        db.session.remove()
+
+
+def test_a_partner_never_touches_another_partners_webhooks(client, runner, make, vendor, partner, receiver):
+    hook = subscribe(client, partner, f"{receiver.url}/own")
+    sync(client, partner, listing(vendor, "own-1"))
+    work(runner)
+    [delivery] = deliveries(client, partner, hook["id"])
+    other = make.partner(vendors=[vendor])
+    headers = other["headers"]
+
+    assert client.get(WEBHOOKS, headers=headers).get_json()["items"] == []
+    assert_problem(client.get(f"{WEBHOOKS}/{hook['id']}/deliveries", headers=headers), 404, "webhook_not_found")
+    assert_problem(client.post(f"{WEBHOOKS}/{hook['id']}/deliveries/{delivery['id']}/redeliver", headers=headers),
+                   404)
+    assert_problem(client.delete(f"{WEBHOOKS}/{hook['id']}", headers=headers), 404)
+    other_hook = subscribe(client, other, f"{receiver.url}/other")
+    assert_problem(client.post(f"{WEBHOOKS}/{other_hook['id']}/deliveries/{delivery['id']}/redeliver",
+                               headers=headers), 404, "webhook_delivery_not_found")
+
+    assert client.delete(f"{WEBHOOKS}/{hook['id']}", headers=partner["headers"]).status_code == 204
+    assert_problem(client.get(f"{WEBHOOKS}/{hook['id']}/deliveries", headers=partner["headers"]), 404)
