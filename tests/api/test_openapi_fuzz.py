@@ -7,6 +7,8 @@ soon as it is in the spec.
 """
 from __future__ import annotations
 
+import json
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -18,6 +20,13 @@ from schemathesis.checks import (
 )
 
 from marketplace.accounts.models import Role
+
+@schemathesis.serializer("application/x-ndjson", "application/jsonl")
+def json_lines(_context, value) -> bytes:
+    """Partner bulk syncs are JSON Lines: one listing per line."""
+    items = value if isinstance(value, list) else [value]
+    return "\n".join(json.dumps(item, default=str) for item in items).encode()
+
 
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
 
@@ -43,6 +52,7 @@ def callers(make, client):
         Role.ADMIN: make.user(Role.ADMIN)["headers"],
         Role.VENDOR: vendor_owner["headers"],
         Role.SHOPPER: shopper["headers"],
+        Role.CAMPAIGN_MANAGER: make.user(Role.CAMPAIGN_MANAGER)["headers"],
     }
 
 
@@ -61,6 +71,9 @@ ROLE_BY_OPERATION = [
     ("*", "/api/v1/cart", Role.SHOPPER),
     ("*", "/api/v1/checkout", Role.SHOPPER),
     ("*", "/api/v1/orders", Role.SHOPPER),
+    ("POST", "/api/v1/campaigns/{campaign_id}/enrollments", Role.VENDOR),
+    ("DELETE", "/api/v1/campaigns/{campaign_id}/enrollments", Role.VENDOR),
+    ("*", "/api/v1/campaigns", Role.CAMPAIGN_MANAGER),
 ]
 
 
