@@ -122,15 +122,24 @@ def run(session: Session, scope: str, key: str, body: Any,
     try:
         status, response = action(record)
     except DomainError as error:
-        if error.status >= 500:
-            raise
         session.rollback()
+        if error.status >= 500:  # e.g. the payment provider did not answer: a retry may resume at once
+            _unlock(session, record)
+            raise
         status, response = error.status, {"__problem__": {"code": error.code, "detail": str(error.detail),
                                                           "errors": error.errors, "extra": error.extra}}
         _complete(session, record, status, response)
         raise
     _complete(session, record, status, response)
     return status, response
+
+
+def _unlock(session: Session, record: IdempotencyRecord) -> None:
+    """Give the key up without an answer (what the attempt recorded stays, so that a retry resumes it)."""
+    session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == record.id,
+                                                    IdempotencyRecord.status == "in_progress")
+                    .values(locked_until=now()))
+    session.commit()
 
 
 def _complete(session: Session, record: IdempotencyRecord, status: int, response: Any) -> None:

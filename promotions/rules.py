@@ -5,7 +5,7 @@ from its stored state (draft, launched, paused, ended) and its window [starts_at
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Callable
@@ -80,16 +80,21 @@ class Offer:
     discount: Discount
     blocked: str | None = None       # budget_exhausted | stock_cap_reached | customer_limit_reached
     extra: dict = field(default_factory=dict)
+    budget_left: Money | None = None  # what the campaign may still give (None: no budget)
 
 
 def best_offer(list_price: Money, offers: list[Offer],
                convert: Callable[[Money, str], Money]) -> tuple[Offer | None, Money, list[Offer]]:
     """The applicable offer with the largest discount (ties: the lower campaign id) and its discount;
-    also the offers that would have applied but are blocked by a limit."""
+    also the offers that would have applied but are blocked by a limit (an offer whose discount on this
+    price is more than its budget has left is blocked as budget_exhausted)."""
     best: tuple[Offer | None, Money] = (None, Money.zero(list_price.currency))
     blocked = []
     for offer in sorted(offers, key=lambda o: o.campaign_id):
         off = offer.discount.amount_off(list_price, convert)
+        if not offer.blocked and offer.budget_left is not None and \
+                convert(off, offer.budget_left.currency) > offer.budget_left:
+            offer = replace(offer, blocked="budget_exhausted")
         if offer.blocked:
             blocked.append(offer)
             continue

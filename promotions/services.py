@@ -1,7 +1,7 @@
 """Festival campaigns: lifecycle, enrollment, the offers pricing uses, limits at checkout, results."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -10,7 +10,7 @@ from flask import current_app, g, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, scoped_session
 
 from catalog.models import Product
 from marketplace import events
@@ -305,16 +305,24 @@ _process_index: tuple[tuple, CampaignIndex] | None = None
 
 
 def campaign_index(session: Session, at: datetime | None = None) -> CampaignIndex:
+    """The offers now; fixed for the rest of the session's transaction (a request prices consistently),
+    looked at again in the next one (after a commit, or in the long-running worker's next pass)."""
     global _process_index
     at = at or now()
-    if has_app_context() and "campaign_index" in g:
-        return g.campaign_index
+    memo = g.get("campaign_index") if has_app_context() else None
+    transaction = _transaction(session)
+    if memo is not None and transaction is not None and memo[0] is transaction:
+        return memo[1]
     version = pricing_version(session, at)
     if _process_index is None or _process_index[0] != version:
         _process_index = (version, _build_index(session, at))
     if has_app_context():
-        g.campaign_index = _process_index[1]
+        g.campaign_index = (_transaction(session), _process_index[1])
     return _process_index[1]
+
+
+def _transaction(session: Session | scoped_session):
+    return (session() if isinstance(session, scoped_session) else session).get_transaction()
 
 
 def _build_index(session: Session, at: datetime) -> CampaignIndex:
@@ -336,6 +344,7 @@ def _build_index(session: Session, at: datetime) -> CampaignIndex:
             blocked = "stock_cap_reached"
         index.offers.setdefault(product_id, []).append(rules.Offer(
             campaign_id=campaign.id, slug=campaign.slug, discount=campaign.discount, blocked=blocked,
+            budget_left=campaign.budget - campaign.spent if campaign.budget is not None else None,
             extra={"name": campaign.name, "ends_at": campaign.ends_at, "enrollment_id": enrollment_id,
                    "max_uses": campaign.max_uses_per_customer, "boost": float(campaign.boost),
                    "min_price": (campaign.eligibility or {}).get("min_price")}))
@@ -352,12 +361,25 @@ def offers_for(session: Session, product_id: int, user_id: int | None = None) ->
     if user_id is None or not any(o.extra.get("max_uses") for o in offers):
         return offers
     result = []
+    claimed = _claimed_uses(session)
     for offer in offers:
         limit = offer.extra.get("max_uses")
-        if limit and not offer.blocked and uses_of(session, offer.campaign_id, user_id) >= limit:
-            offer = rules.Offer(offer.campaign_id, offer.slug, offer.discount, "customer_limit_reached", offer.extra)
+        if limit and not offer.blocked and (offer.campaign_id, user_id) not in claimed \
+                and uses_of(session, offer.campaign_id, user_id) >= limit:
+            offer = replace(offer, blocked="customer_limit_reached")
         result.append(offer)
     return result
+
+
+def _claimed_uses(session: Session | scoped_session) -> set[tuple[int, int]]:
+    """(campaign, customer) uses taken in the session's current transaction: the order being placed
+    already holds that use, so its other lines keep the festival price."""
+    target = session() if isinstance(session, scoped_session) else session
+    transaction = target.get_transaction()
+    held = target.info.get("campaign_uses_claimed")
+    if held is None or held[0] is not transaction:
+        held = target.info["campaign_uses_claimed"] = (transaction, set())
+    return held[1]
 
 
 def uses_of(session: Session, campaign_id: int, user_id: int) -> int:
@@ -371,7 +393,8 @@ def claim(session: Session, offer: rules.Offer, user_id: int, order_id: int, qua
           discount_total: Money, table: RateTable, claimed_uses: set[int]) -> dict[str, Any] | None:
     """Take this line's share of the campaign's limits atomically, or None when a limit is reached
     (the line then costs the list price). Runs inside the checkout transaction."""
-    campaign = session.scalar(select(Campaign).where(Campaign.id == offer.campaign_id).with_for_update())
+    campaign = session.scalar(select(Campaign).where(Campaign.id == offer.campaign_id).with_for_update()
+                              .execution_options(populate_existing=True))  # the locked row, not a stale copy
     if campaign is None or campaign.status() != rules.ACTIVE:
         return None
     savepoint = session.begin_nested()
@@ -402,14 +425,19 @@ def claim(session: Session, offer: rules.Offer, user_id: int, order_id: int, qua
                 savepoint.rollback()
                 return None
         if campaign.max_uses_per_customer and campaign.id not in claimed_uses:
-            used = uses_of(session, campaign.id, user_id)
-            if used >= campaign.max_uses_per_customer:
+            # the lowest free number in 1..limit: a use given back by a cancelled order is taken again,
+            # and two checkouts racing for the last one collide on the unique constraint
+            taken = set(session.scalars(select(CampaignUse.use_number).where(
+                CampaignUse.campaign_id == campaign.id, CampaignUse.user_id == user_id)))
+            free = sorted(set(range(1, campaign.max_uses_per_customer + 1)) - taken)
+            if len(taken) >= campaign.max_uses_per_customer or not free:
                 savepoint.rollback()
                 return None
             session.add(CampaignUse(campaign_id=campaign.id, user_id=user_id, order_id=order_id,
-                                    use_number=used + 1))
+                                    use_number=free[0]))
             session.flush()
             claimed_uses.add(campaign.id)
+            _claimed_uses(session).add((campaign.id, user_id))
         savepoint.commit()
     except IntegrityError:  # a concurrent checkout took the same use number
         savepoint.rollback()
@@ -428,7 +456,7 @@ def release(session: Session, order_id: int, lines: list[tuple[dict, int]]) -> N
                         .values(units_sold=Enrollment.units_sold - quantity))
         if campaign_info.get("budget_charge"):
             campaign = session.scalar(select(Campaign).where(Campaign.id == campaign_info["campaign_id"])
-                                      .with_for_update())
+                                      .with_for_update().execution_options(populate_existing=True))
             if campaign is not None:
                 campaign.budget_spent = max(Decimal(0), campaign.budget_spent - Decimal(campaign_info["budget_charge"]))
     session.execute(delete(CampaignUse).where(CampaignUse.order_id == order_id))

@@ -27,6 +27,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.checkout import cart as carts
 from marketplace.checkout.errors import CheckoutErrorCode
 from marketplace.checkout.models import (
+    CartItem,
     Order,
     OrderLine,
     OrderStatus,
@@ -200,6 +201,7 @@ def ensure_payment(session: Session, order: Order) -> Payment:
         state = provider().create_payment(amount=order.total, idempotency_key=f"order-{order.id}-payment",
                                           metadata={"order_id": str(order.id)})
     except UnsupportedCurrency as error:
+        _withdraw(session, order)
         raise Invalid(CheckoutErrorCode.UNSUPPORTED_PAYMENT_CURRENCY, str(error), field="currency") from None
     except PaymentError as error:
         raise PaymentUnavailable(CheckoutErrorCode.PAYMENT_PROVIDER_ERROR,
@@ -213,6 +215,26 @@ def ensure_payment(session: Session, order: Order) -> Payment:
     session.add(payment)
     session.commit()
     return payment
+
+
+def _withdraw(session: Session, order: Order) -> None:
+    """An order that can never be paid (the provider refuses its currency): cancel it, giving its stock
+    back, and put its lines back in the cart, so that the 422 leaves things as they were."""
+    order = _locked_order(session, order.id)
+    if order.status != OrderStatus.AWAITING_PAYMENT:
+        session.commit()
+        return
+    cancel(session, order, "the payment provider does not take this currency")
+    cart = carts.cart_for(session, session.get(User, order.user_id))
+    for line in order.lines:
+        if line.product_id is None:
+            continue
+        item = next((i for i in cart.items if i.product_id == line.product_id), None)
+        if item is None:
+            cart.items.append(CartItem(product_id=line.product_id, quantity=line.quantity))
+        else:
+            item.quantity = min(carts.MAX_QUANTITY, item.quantity + line.quantity)
+    session.commit()
 
 
 def checkout(session: Session, user: User, data: dict[str, Any], record: IdempotencyRecord) -> Order:
@@ -268,11 +290,14 @@ def vendor_orders_of(session: Session, user: User, status: str | None, page: int
     return list(items.unique()), total
 
 
-def _own_vendor_order(session: Session, user: User, vendor_order_id: int) -> VendorOrder:
+def _own_vendor_order(session: Session, user: User, vendor_order_id: int, lock: bool = False) -> VendorOrder:
     vendor = caller_vendor(session, user)
     vendor_order = session.get(VendorOrder, vendor_order_id)
     if vendor_order is None or vendor_order.vendor_id != vendor.id:
         raise NotFound(CheckoutErrorCode.VENDOR_ORDER_NOT_FOUND, _("No such vendor order."))
+    if lock:  # changes to any part of an order are serialised on the order's row, then read afresh
+        _locked_order(session, vendor_order.order_id)
+        session.refresh(vendor_order)
     return vendor_order
 
 
@@ -324,6 +349,8 @@ def transfer_payouts(session: Session, order: Order | None = None) -> int:
                                         metadata={"vendor_order_id": str(entry.vendor_order_id)})
         except PaymentError as error:
             log.warning("payout %s not transferred yet: %s", entry.id, error)
+            continue
+        if state.provider_ref is None:  # the provider moves no money (manual): it stays to be paid by hand
             continue
         entry.status, entry.transfer_ref = "transferred", state.provider_ref
         session.commit()
@@ -381,7 +408,7 @@ def expire_reservations(session: Session) -> int:
 
 
 def ship(session: Session, user: User, vendor_order_id: int, carrier: str, tracking_number: str) -> VendorOrder:
-    vendor_order = _own_vendor_order(session, user, vendor_order_id)
+    vendor_order = _own_vendor_order(session, user, vendor_order_id, lock=True)
     if vendor_order.status != VendorOrderStatus.PAID:
         raise Conflict(CheckoutErrorCode.INVALID_ORDER_STATE, _("Only a paid vendor order can be shipped."),
                        current_status=vendor_order.status)
@@ -392,7 +419,7 @@ def ship(session: Session, user: User, vendor_order_id: int, carrier: str, track
 
 
 def deliver(session: Session, user: User, vendor_order_id: int) -> VendorOrder:
-    vendor_order = _own_vendor_order(session, user, vendor_order_id)
+    vendor_order = _own_vendor_order(session, user, vendor_order_id, lock=True)
     if vendor_order.status != VendorOrderStatus.SHIPPED:
         raise Conflict(CheckoutErrorCode.INVALID_ORDER_STATE, _("Only a shipped vendor order can be delivered."),
                        current_status=vendor_order.status)

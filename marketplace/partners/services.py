@@ -17,7 +17,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from catalog import services as catalog
 from catalog.errors import CatalogErrorCode
@@ -270,19 +270,24 @@ def _write_content(product: Product, content: dict[str, Any], category_id: int, 
     product.status = content["status"]
 
 
-def event_data(product: Product) -> dict[str, Any]:
+_EVENT_FIELDS = ("vendor_id", "sku", "status", "stock", "price_amount", "price_currency", "version", "updated_at")
+
+
+def event_data_of(product_id: int, values: dict[str, Any]) -> dict[str, Any]:
     """The `listing.updated` event's data (the fan-out adds each partner's own external_id)."""
-    return {"product_id": product.id, "vendor_id": product.vendor_id, "sku": product.sku,
-            "status": str(product.status), "stock": product.stock,
-            "price": {"amount": _amount(product.price_amount, product.price_currency),
-                      "currency": product.price_currency},
-            "version": product.version, "updated_at": product.updated_at.isoformat()}
+    return {"product_id": product_id, "vendor_id": values["vendor_id"], "sku": values["sku"],
+            "status": str(values["status"]), "stock": values["stock"],
+            "price": {"amount": _amount(values["price_amount"], values["price_currency"]),
+                      "currency": values["price_currency"]},
+            "version": values["version"], "updated_at": values["updated_at"].isoformat()}
 
 
-def _changed(session: Session, product: Product) -> None:
+def _changed(session: Session, product: Product, data: dict[str, Any] | None = None) -> None:
     """Every listing write ends here: the search outbox event and the partner event, in the caller's transaction."""
     catalog.record_search_change(session, product)
-    events.publish(session, "listing.updated", event_data(product), vendor_ids=[product.vendor_id])
+    if data is None:
+        data = event_data_of(product.id, {name: getattr(product, name) for name in _EVENT_FIELDS})
+    events.publish(session, "listing.updated", data, vendor_ids=[product.vendor_id])
 
 
 # -- listing sync ------------------------------------------------------------
@@ -437,21 +442,43 @@ def _sync_items(session: Session, partner_id: int, valid: list[tuple[int, dict]]
             results[index] = _sku_taken(external_id)
             continue
         taken[(vendor_id, data["sku"])] = 0
-        product = Product(vendor_id=vendor_id, version=1, created_at=stamp, updated_at=stamp)
-        _write_content(product, content, category.id, data["price"])
-        session.add(product)
-        created.append((index, data, product, digest))
+        created.append((index, data, _product_row(content, category.id, data["price"], stamp), digest))
+    new_products = _insert_products(session, [row for _i, _d, row, _h in created])
     if created:
-        session.flush()  # assigns the products' ids
-        session.add_all([PartnerListing(partner_id=partner_id, external_id=data["external_id"], product_id=product.id,
-                                        vendor_id=product.vendor_id, version=data.get("version"),
-                                        content_hash=digest, created_at=stamp, updated_at=stamp)
-                         for _index, data, product, digest in created])
-        for index, data, product, _digest in created:
-            results[index] = _result(data["external_id"], "created", product.id)
-    for product in [p for _i, _d, p, _h in created] + changed:
+        session.execute(insert(PartnerListing), [
+            {"partner_id": partner_id, "external_id": data["external_id"], "vendor_id": row["vendor_id"],
+             "product_id": new_products[(row["vendor_id"], row["sku"])].id, "version": data.get("version"),
+             "content_hash": digest, "created_at": stamp, "updated_at": stamp}
+            for _index, data, row, digest in created])
+        for index, data, row, _digest in created:
+            results[index] = _result(data["external_id"], "created", new_products[(row["vendor_id"], row["sku"])].id)
+    for _index, _data, row, _digest in created:
+        product = new_products[(row["vendor_id"], row["sku"])]
+        _changed(session, product, event_data_of(product.id, row))
+    for product in changed:
         _changed(session, product)
     session.flush()
+
+
+def _product_row(content: dict[str, Any], category_id: int, price: Money, stamp: datetime) -> dict[str, Any]:
+    return {"vendor_id": content["vendor_id"], "sku": content["sku"], "translations": content["translations"],
+            "original_locale": content["original_locale"], "price_amount": price.amount,
+            "price_currency": price.currency, "stock": content["stock"], "category_id": category_id,
+            "hs_code": content["hs_code"], "attributes": content["attributes"], "images": content["images"],
+            "status": content["status"], "version": 1, "created_at": stamp, "updated_at": stamp}
+
+
+def _insert_products(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[int, str], Product]:
+    """Insert new products in one executemany (no per-row RETURNING, which SQLite cannot batch), then load
+    them by their unique (vendor_id, sku)."""
+    if not rows:
+        return {}
+    session.execute(insert(Product), rows)
+    keys = [(row["vendor_id"], row["sku"]) for row in rows]
+    loaded = {(p.vendor_id, p.sku): p for p in session.scalars(
+        select(Product).options(load_only(Product.id, Product.vendor_id, Product.sku))
+        .where(tuple_(Product.vendor_id, Product.sku).in_(keys)))}
+    return {key: loaded[key] for key in keys}
 
 
 def _sku_taken(external_id: str) -> dict[str, Any]:

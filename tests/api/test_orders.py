@@ -340,6 +340,16 @@ def test_a_vendor_sees_only_its_own_payout_entries(market, make, client, paid_or
     assert_problem(client.get(PAYOUTS, headers=market.shopper["headers"]), 403)
 
 
+def test_the_manual_provider_never_marks_a_payout_transferred(market, client):
+    """Even for a vendor with a Stripe account: manual payouts are settled by hand, nothing was sent."""
+    response = client.patch(f"/api/v1/vendors/{market.tea_vendor['id']}", json={"stripe_account_id": "acct_123"},
+                            headers=market.tea_vendor["owner"]["headers"])
+    assert response.status_code == 200, response.get_json()
+    confirm_payment(client, market.shopper, buy(client, market.shopper, [(market.tea, 1)])["id"])
+    (entry,) = payouts(client, market.tea_vendor)["items"]
+    assert entry["status"] == "pending" and entry["transfer_ref"] is None
+
+
 def test_payouts_add_up_over_several_orders(market, make, client):
     first = confirm_payment(client, market.shopper, buy(client, market.shopper, [(market.shawl, 1)], "INR")["id"])
     other = make.user("shopper")

@@ -5,6 +5,8 @@ Any 5xx, or a response that breaks the documented schema, status codes or conten
 """
 from __future__ import annotations
 
+import json
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -12,6 +14,16 @@ from hypothesis import HealthCheck, settings
 from marketplace.accounts.models import Role
 from tests.api.test_openapi_fuzz import CHECKS
 from tests.api.test_partner_listings import LISTINGS, listing
+
+
+@schemathesis.serializer("application/x-ndjson", "application/jsonl")
+def json_lines(_ctx, value) -> bytes:
+    """Bodies for `POST /partner/listings/jobs` (its schema is a string: the JSON Lines text).
+
+    Registered on import, so it also serves the general fuzz test whenever both modules are collected."""
+    if isinstance(value, bytes):
+        return value
+    return value.encode() if isinstance(value, str) else json.dumps(value).encode()
 
 
 @pytest.fixture

@@ -1,0 +1,207 @@
+"""Checkout benchmark and oversell check on PostgreSQL.
+
+    python -m bench.checkout [--checkouts 200] [--concurrency 32] [--stock 120] [--threads 8]
+
+In a fresh scratch PostgreSQL database (created next to POSTGRES_ADMIN_URL's, dropped at the end unless
+--keep): migrate, `flask seed-demo`, then make one product scarce (--stock units) and create one shopper
+per checkout, each with a token and a two-vendor cart: one unit of the scarce product and one of a
+plentiful one. The app is served by gunicorn (2 workers, --threads each) on loopback, and every shopper
+checks out at once from --concurrency client threads (stdlib urllib, each with its own Idempotency-Key).
+
+Prints orders/s, p50/p99 latency, the outcome counts (201, 409 insufficient_stock, anything else) and
+the oversell check: units of the scarce product sold never exceed its initial stock, and sold + left =
+initial. Exits non-zero if the check fails or an unexpected status came back.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+PORT = 5078
+POSTGRES_ADMIN_URL = os.environ.get("POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+ADDRESS = {"name": "Ana Souza", "line1": "Rua Augusta 1500", "city": "São Paulo", "region": "SP",
+           "postal_code": "01304-001", "country": "BR"}
+
+
+def sqlalchemy_url(url: str) -> str:
+    from config import database_url
+
+    return database_url(url)
+
+
+def flask(args: list[str], env: dict) -> str:
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env,
+                            check=True, capture_output=True, text=True)
+    return result.stdout
+
+
+def wait_for(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"server did not answer at {url}")
+
+
+def prepare(db_url: str, search_dir: str, shoppers: int, stock: int, currency: str) -> tuple[int, list[str]]:
+    """Make the scarce product, the shoppers, their tokens and carts (through the services, in-process)."""
+    from sqlalchemy import select
+
+    from catalog.models import Product
+    from config import Config
+    from marketplace import create_app
+    from marketplace.accounts import services as accounts
+    from marketplace.checkout import cart as carts
+    from marketplace.extensions import db
+    from vendors.models import Vendor
+
+    app = create_app(Config, {"SQLALCHEMY_DATABASE_URI": sqlalchemy_url(db_url), "OUTBOX_DRAIN_INLINE": False,
+                              "SEARCH_INDEX_DIR": search_dir})
+    with app.app_context():
+        products = list(db.session.scalars(select(Product).join(Vendor).where(Product.status == "active")
+                                           .order_by(Product.id)))
+        scarce = products[0]
+        plentiful = next(p for p in products if p.vendor_id != scarce.vendor_id)
+        scarce.stock, plentiful.stock = stock, shoppers * 10
+        db.session.commit()
+        tokens = []
+        for n in range(shoppers):
+            user = accounts.create_user(db.session, f"bench-shopper-{n}@example.com", "bench-password-123",
+                                        "shopper")
+            token, _ttl = accounts.issue_token(db.session, user, timedelta(hours=2))
+            carts.add_item(db.session, user, scarce.id, 1)
+            carts.add_item(db.session, user, plentiful.id, 1)
+            tokens.append(token)
+        db.session.commit()
+        scarce_id = scarce.id
+        print(f"setup: {shoppers} shoppers, each with 1 x {scarce.sku} (stock {stock}, vendor {scarce.vendor_id}) "
+              f"and 1 x {plentiful.sku} (vendor {plentiful.vendor_id}); checkout in {currency}")
+        db.session.remove()
+        db.engine.dispose()
+    return scarce_id, tokens
+
+
+def checkout(base: str, token: str, currency: str) -> tuple[int, str | None, float]:
+    body = json.dumps({"currency": currency, "shipping_address": ADDRESS}).encode()
+    request = urllib.request.Request(f"{base}/api/v1/checkout", data=body, method="POST", headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json",
+        "Idempotency-Key": str(uuid.uuid4())})
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            response.read()
+            status, code = response.status, None
+    except urllib.error.HTTPError as error:
+        status = error.code
+        try:
+            code = json.loads(error.read()).get("code")
+        except ValueError:
+            code = None
+    return status, code, time.perf_counter() - started
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkouts", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--stock", type=int, default=120, help="units of the scarce product")
+    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
+    parser.add_argument("--currency", default="BRL")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args()
+
+    admin = create_engine(sqlalchemy_url(POSTGRES_ADMIN_URL), isolation_level="AUTOCOMMIT")
+    name = f"buybrics_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    db_url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    work = Path(tempfile.mkdtemp(prefix="buybrics-bench-checkout-"))
+    env = {**os.environ, "DATABASE_URL": db_url, "APP_ENV": "development", "SEARCH_INDEX_DIR": str(work / "search"),
+           "PAYMENT_PROVIDER": "manual", "PYTHONPATH": str(ROOT)}
+    server = None
+    try:
+        print(f"database: {name} (scratch)")
+        flask(["db", "upgrade"], env)
+        flask(["seed-demo"], env)
+        scarce_id, tokens = prepare(db_url, env["SEARCH_INDEX_DIR"], args.checkouts, args.stock, args.currency)
+
+        base = f"http://127.0.0.1:{PORT}"
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", str(args.threads), "--bind",
+             f"127.0.0.1:{PORT}", "--log-level", "warning", "wsgi:app"],
+            cwd=ROOT, env=env)
+        wait_for(f"{base}/api/v1/ping")
+        print(f"server: gunicorn, 2 workers x {args.threads} threads; client: {args.concurrency} threads, "
+              f"{args.checkouts} checkouts")
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+            results = list(pool.map(lambda token: checkout(base, token, args.currency), tokens))
+        elapsed = time.perf_counter() - started
+
+        created = [r for r in results if r[0] == 201]
+        sold_out = [r for r in results if r[0] == 409 and r[1] == "insufficient_stock"]
+        other = [r for r in results if r not in created and r not in sold_out]
+        latencies = [r[2] * 1000 for r in results]
+        engine = create_engine(sqlalchemy_url(db_url))
+        with engine.connect() as conn:
+            left = conn.execute(text("SELECT stock FROM products WHERE id = :id"), {"id": scarce_id}).scalar()
+            sold = conn.execute(text(
+                "SELECT coalesce(sum(l.quantity), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id "
+                "WHERE l.product_id = :id AND o.status <> 'cancelled'"), {"id": scarce_id}).scalar()
+            orders = conn.execute(text("SELECT count(*) FROM orders")).scalar()
+        engine.dispose()
+
+        print(f"wall time: {elapsed:.2f} s")
+        print(f"throughput: {len(created) / elapsed:.1f} orders/s ({len(results) / elapsed:.1f} checkouts/s)")
+        print(f"latency (all checkouts): p50 {statistics.median(latencies):.0f} ms, "
+              f"p99 {percentile(latencies, 99):.0f} ms, max {max(latencies):.0f} ms")
+        if created:
+            ok = [r[2] * 1000 for r in created]
+            print(f"latency (201 only): p50 {statistics.median(ok):.0f} ms, p99 {percentile(ok, 99):.0f} ms")
+        print(f"outcomes: {len(created)} x 201, {len(sold_out)} x 409 insufficient_stock, {len(other)} other"
+              + (f" {sorted({(r[0], r[1]) for r in other})}" if other else ""))
+        oversold = sold > args.stock or sold + left != args.stock
+        print(f"oversell check: initial stock {args.stock}, sold {sold}, left {left}, orders {orders}: "
+              f"{'FAILED' if oversold else 'ok'} (sold <= initial and sold + left = initial)")
+        expected = min(args.stock, args.checkouts)
+        if len(created) != expected:
+            print(f"note: expected {expected} successful checkouts, got {len(created)}")
+        if oversold or other:
+            raise SystemExit(1)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        if not args.keep:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
