@@ -30,6 +30,8 @@ TRANSITIONS: dict[str, tuple[tuple[VendorStatus, ...], VendorStatus, bool]] = {
 }
 #: Changing these sends an approved vendor back to review.
 REVIEWED_FIELDS = ("tax_id", "country")
+#: What search documents and campaign eligibility show of a vendor.
+SHOWN_IN_SEARCH = ("display_name", "msme_class")
 
 
 def country_currency(country: str) -> str:
@@ -184,8 +186,11 @@ def update_vendor(session: Session, actor: User, vendor_id: int, data: dict[str,
             raise Forbidden(VendorErrorCode.NOT_OWNER, _("Only the vendor's owner may change it."))
         raise NotFound(VendorErrorCode.NOT_FOUND, _("No such vendor."))
     before = [getattr(vendor, name) for name in REVIEWED_FIELDS]
+    shown_before = [getattr(vendor, name) for name in SHOWN_IN_SEARCH]
     _apply_profile(session, vendor, data)
     reviewed_change = before != [getattr(vendor, name) for name in REVIEWED_FIELDS]
+    if vendor.status == VendorStatus.APPROVED and shown_before != [getattr(vendor, n) for n in SHOWN_IN_SEARCH]:
+        outbox.record(session, SEARCH_VENDOR_TOPIC, vendor.id)  # products carry the vendor's name and class
     if vendor.status == VendorStatus.APPROVED and reviewed_change:
         _record(vendor, VendorStatus.PENDING_REVIEW, actor, "Tax ID or country changed; back to review.")
     elif vendor.status == VendorStatus.REJECTED:

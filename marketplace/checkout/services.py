@@ -243,7 +243,8 @@ def checkout(session: Session, user: User, data: dict[str, Any], record: Idempot
         order = place_order(session, user, data, record)
     else:
         order = session.get(Order, record.resource_id)
-    ensure_payment(session, order)
+    if order.status == OrderStatus.AWAITING_PAYMENT:  # not for an order that expired before the retry
+        ensure_payment(session, order)
     return order
 
 
@@ -368,10 +369,26 @@ def confirm_manual_payment(session: Session, user: User, order_id: int) -> Order
     return mark_paid(session, order.id)
 
 
+def _paid_at_provider(order: Order) -> bool:
+    """Whether the provider has the money although no success event was applied yet (it may be on its way)."""
+    if order.payment is None or not order.payment.provider_ref or order.payment_provider == "manual":
+        return False
+    try:
+        return provider().retrieve_payment(order.payment.provider_ref).status == "succeeded"
+    except PaymentError as error:
+        raise PaymentUnavailable(CheckoutErrorCode.PAYMENT_PROVIDER_ERROR,
+                                 _("The payment provider did not answer; try again shortly."),
+                                 provider_code=error.code) from None
+
+
 def cancel(session: Session, order: Order, reason: str) -> Order:
     if order.status != OrderStatus.AWAITING_PAYMENT:
         raise Conflict(CheckoutErrorCode.INVALID_ORDER_STATE,
                        _("Only an order awaiting payment can be cancelled."), current_status=order.status)
+    if _paid_at_provider(order):  # never cancel (and resell the stock of) an order the shopper has paid
+        mark_paid(session, order.id)
+        raise Conflict(CheckoutErrorCode.INVALID_ORDER_STATE, _("This order has been paid."),
+                       current_status=OrderStatus.PAID)
     order.status, order.cancelled_at, order.failure_reason = OrderStatus.CANCELLED, now(), reason
     for vendor_order in order.vendor_orders:
         vendor_order.status = VendorOrderStatus.CANCELLED
@@ -398,13 +415,20 @@ def expire_reservations(session: Session) -> int:
     """Worker job: unpaid orders past their reservation give their stock back."""
     expired = session.scalars(select(Order.id).where(Order.status == OrderStatus.AWAITING_PAYMENT,
                                                      Order.reserved_until < now()).limit(500)).all()
+    done = 0
     for order_id in expired:
         order = _locked_order(session, order_id)
         if order.status == OrderStatus.AWAITING_PAYMENT and order.reserved_until < now():
-            cancel(session, order, "reservation expired")
+            try:
+                cancel(session, order, "reservation expired")
+            except DomainError as error:  # paid after all, or the provider cannot say yet (next pass)
+                session.rollback()
+                log.info("order %s not expired: %s", order_id, error)
+                continue
+            done += 1
         else:
             session.commit()
-    return len(expired)
+    return done  # what changed: `worker --once` repeats until a pass does nothing
 
 
 def ship(session: Session, user: User, vendor_order_id: int, carrier: str, tracking_number: str) -> VendorOrder:

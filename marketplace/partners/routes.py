@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 from flask import current_app, jsonify, request
 from flask.views import MethodView
@@ -140,9 +141,12 @@ class Listings(MethodView):
         `next_cursor`: no listing is skipped or repeated while paging; one that
         changes meanwhile comes again later with its new `updated_at` (as a
         delta feed should). Keep the last `next_cursor` to poll for later
-        changes. Listings of vendors that withdrew their authorization are left out."""
+        changes. A change shows once it is PARTNER_FEED_SETTLE_SECONDS old (30 s by
+        default), so that a transaction still committing is never paged past.
+        Listings of vendors that withdrew their authorization are left out."""
         return services.listing_feed(db.session, current_partner().partner_id, args.get("updated_since"),
-                                     args.get("cursor"), args["limit"])
+                                     args.get("cursor"), args["limit"],
+                                     timedelta(seconds=current_app.config["PARTNER_FEED_SETTLE_SECONDS"]))
 
 
 @blp.route("/partner/listings/<path:external_id>")

@@ -8,7 +8,7 @@ import hmac
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import IO, Any, Callable, Iterable
 
@@ -376,8 +376,9 @@ def _taken_skus(session: Session, pairs: set[tuple[int, str]]) -> dict[tuple[int
     if not pairs:
         return {}
     rows = session.execute(select(Product.vendor_id, Product.sku, Product.id)
-                           .where(tuple_(Product.vendor_id, Product.sku).in_(list(pairs))))
-    return {(vendor_id, sku): product_id for vendor_id, sku, product_id in rows}
+                           .where(Product.vendor_id.in_({v for v, _s in pairs}),
+                                  Product.sku.in_({s for _v, s in pairs})))
+    return {(vendor_id, sku): product_id for vendor_id, sku, product_id in rows if (vendor_id, sku) in pairs}
 
 
 def _sync_items(session: Session, partner_id: int, valid: list[tuple[int, dict]], results: list) -> None:
@@ -469,16 +470,12 @@ def _product_row(content: dict[str, Any], category_id: int, price: Money, stamp:
 
 
 def _insert_products(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[int, str], Product]:
-    """Insert new products in one executemany (no per-row RETURNING, which SQLite cannot batch), then load
-    them by their unique (vendor_id, sku)."""
+    """Insert new products in batches (insertmanyvalues), returning each one's unique (vendor_id, sku) with its
+    id, so that no ordering of RETURNING rows is needed (SQLite cannot promise one)."""
     if not rows:
         return {}
-    session.execute(insert(Product), rows)
-    keys = [(row["vendor_id"], row["sku"]) for row in rows]
-    loaded = {(p.vendor_id, p.sku): p for p in session.scalars(
-        select(Product).options(load_only(Product.id, Product.vendor_id, Product.sku))
-        .where(tuple_(Product.vendor_id, Product.sku).in_(keys)))}
-    return {key: loaded[key] for key in keys}
+    inserted = session.scalars(insert(Product).returning(Product, sort_by_parameter_order=False), rows)
+    return {(p.vendor_id, p.sku): p for p in inserted}
 
 
 def _sku_taken(external_id: str) -> dict[str, Any]:
@@ -635,18 +632,25 @@ def feed_item(link: PartnerListing, product: Product, slugs: dict[int, str]) -> 
 
 
 def listing_feed(session: Session, partner_id: int, updated_since: datetime | None, cursor: str | None,
-                 limit: int) -> dict[str, Any]:
+                 limit: int, settle: timedelta = timedelta(0)) -> dict[str, Any]:
     """The partner's listings as the marketplace holds them, oldest change first (keyset on updated_at, id).
 
     A row changed while a client pages gets a later updated_at, so it comes
     again further on with its new content: nothing is skipped, and a row
     repeats only because it changed (what a delta feed should do).
-    Listings of vendors that withdrew their authorization are not shown."""
+
+    A writer stamps updated_at before it commits, so a slow transaction can
+    commit rows older than what a reader has already paged past. Rows show
+    only once they are `settle` old (PARTNER_FEED_SETTLE_SECONDS), longer than
+    any write transaction takes, so the cursor never overtakes an uncommitted
+    change. Listings of vendors that withdrew their authorization are not shown."""
     query = (select(PartnerListing, Product)
              .join(Product, Product.id == PartnerListing.product_id)
              .join(PartnerVendorGrant, and_(PartnerVendorGrant.partner_id == PartnerListing.partner_id,
                                             PartnerVendorGrant.vendor_id == PartnerListing.vendor_id))
              .where(PartnerListing.partner_id == partner_id))
+    if settle:
+        query = query.where(Product.updated_at <= now() - settle)
     if updated_since is not None:
         query = query.where(Product.updated_at >= updated_since)
     if cursor:

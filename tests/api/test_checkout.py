@@ -453,6 +453,33 @@ def test_a_checkout_that_crashed_after_placing_its_order_resumes_it_with_the_sam
     assert post_checkout(client, market.shopper, body, key).get_data() == resumed.get_data()
 
 
+def test_a_checkout_resumed_after_its_reservation_expired_returns_the_cancelled_order_unpaid(
+        market, client, runner, monkeypatch):
+    start = clock.now()
+    clock.freeze(start)
+    add_to_cart(client, market.shopper, market.tea["id"], 2)
+
+    def crash(session, order):
+        raise RuntimeError("the worker died between placing the order and starting its payment")
+
+    monkeypatch.setattr(services, "ensure_payment", crash)
+    key = new_key()
+    try:
+        post_checkout(client, market.shopper, checkout_body(), key)
+    except RuntimeError:
+        pass
+    monkeypatch.undo()
+    clock.freeze(start + timedelta(minutes=31))
+    runner.invoke(args=["worker", "--once"])  # the reservation expired meanwhile
+
+    resumed = post_checkout(client, market.shopper, checkout_body(), key)
+
+    assert resumed.status_code == 201, resumed.get_json()
+    order = resumed.get_json()["order"]
+    assert order["status"] == "cancelled" and order["payment"] is None  # no payment for a cancelled order
+    assert market.stock(market.tea) == 10
+
+
 def test_idempotency_keys_are_kept_at_least_a_day(market, client, app, monkeypatch):
     monkeypatch.setitem(app.config, "IDEMPOTENCY_TTL_HOURS", 1)  # a misconfiguration cannot go below 24 h
     add_to_cart(client, market.shopper, market.tea["id"])

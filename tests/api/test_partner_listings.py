@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import itertools
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from catalog.models import Product
+from marketplace import clock
 from marketplace.events import TOPIC as PARTNER_EVENT_TOPIC
 from marketplace.extensions import db
 from marketplace.idempotency import IdempotencyRecord
@@ -388,3 +390,19 @@ def test_a_partner_never_sees_another_partners_listings(client, make, vendor, pa
     patch = client.patch(LISTINGS, json={"updates": [{"external_id": "mine", "stock": 0}]},
                          headers=other["headers"]).get_json()
     assert patch["results"][0]["code"] == "listing_not_found"
+
+
+def test_a_change_shows_in_the_feed_once_it_has_settled(app, client, vendor, partner):
+    """Writers stamp updated_at before they commit; the settle window keeps the cursor behind them."""
+    moment = datetime.now(timezone.utc).replace(microsecond=0)
+    clock.freeze(moment)
+    sync(client, partner, listing(vendor, "fresh"))
+    saved = app.config["PARTNER_FEED_SETTLE_SECONDS"]
+    app.config["PARTNER_FEED_SETTLE_SECONDS"] = 30
+    try:
+        clock.freeze(moment + timedelta(seconds=29))
+        assert feed(client, partner)["items"] == []
+        clock.freeze(moment + timedelta(seconds=30))
+        assert [i["external_id"] for i in feed(client, partner)["items"]] == ["fresh"]
+    finally:
+        app.config["PARTNER_FEED_SETTLE_SECONDS"] = saved

@@ -572,9 +572,6 @@ def test_query_syntax_characters_are_plain_text(client, catalog, q):
     assert response.status_code == 200, response.get_json()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known bug: vendors.services.update_vendor records no search.vendor outbox event when an approved vendor's "
-    "display_name changes, so search documents (and their vendor_name) stay stale"))
 def test_a_vendor_rename_reaches_search_items_and_facets(client, catalog):
     vendor = catalog["vendors"]["CN"]
     response = client.patch(f"/api/v1/vendors/{vendor['id']}", json={"display_name": "Pu'er Masters"},

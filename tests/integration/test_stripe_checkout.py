@@ -339,6 +339,57 @@ def test_the_webhook_does_not_exist_with_the_manual_provider(market, client, fak
     assert_problem(response, 404)
 
 
+def test_an_order_paid_at_stripe_whose_webhook_is_late_does_not_expire(market, client, fake, runner):
+    """The reservation runs out while the success event is still on its way: Stripe is asked first."""
+    start = clock.now()
+    clock.freeze(start)
+    order, pi_id = stripe_checkout(client, fake, market.shopper, [(market.tea, 2)])
+    fake.succeed(pi_id)
+    clock.freeze(start + timedelta(minutes=31))
+
+    result = runner.invoke(args=["worker", "--once"])
+
+    assert result.exit_code == 0, result.output
+    shown = get_order(client, market.shopper, order["id"])
+    assert shown["status"] == "paid" and market.stock(market.tea) == 8
+    assert fake.payment_intents[pi_id]["status"] == "succeeded"
+    assert deliver_event(client, fake, "payment_intent.succeeded", pi_id).status_code == 200  # the late event
+    ledger = client.get(PAYOUTS, headers=market.tea_vendor["owner"]["headers"]).get_json()
+    assert [e["kind"] for e in ledger["items"]] == ["credit"]
+
+
+def test_an_unpaid_stripe_order_expires_and_its_payment_intent_is_cancelled(market, client, fake, runner):
+    start = clock.now()
+    clock.freeze(start)
+    order, pi_id = stripe_checkout(client, fake, market.shopper, [(market.tea, 2)])
+    clock.freeze(start + timedelta(minutes=31))
+    runner.invoke(args=["worker", "--once"])
+    assert get_order(client, market.shopper, order["id"])["status"] == "cancelled"
+    assert fake.payment_intents[pi_id]["status"] == "canceled" and market.stock(market.tea) == 10
+
+
+def test_a_shopper_cannot_cancel_an_order_already_paid_at_stripe(market, client, fake):
+    order, pi_id = stripe_checkout(client, fake, market.shopper, [(market.tea, 1)])
+    fake.succeed(pi_id)  # paid on the payment page; the webhook has not arrived
+    response = client.post(f"{ORDERS}/{order['id']}/cancel", headers=market.shopper["headers"])
+    body = assert_problem(response, 409, "invalid_order_state")
+    assert body["current_status"] == "paid"
+    assert get_order(client, market.shopper, order["id"])["status"] == "paid"
+    assert market.stock(market.tea) == 9
+
+
+def test_when_stripe_cannot_be_asked_an_expired_order_waits_for_the_next_pass(market, client, fake, runner):
+    start = clock.now()
+    clock.freeze(start)
+    order, pi_id = stripe_checkout(client, fake, market.shopper, [(market.tea, 2)])
+    clock.freeze(start + timedelta(minutes=31))
+    fake.fail_next(503)  # the PaymentIntent cannot be read back: nothing is decided
+    runner.invoke(args=["worker", "--once"])
+    assert get_order(client, market.shopper, order["id"])["status"] == "awaiting_payment"
+    runner.invoke(args=["worker", "--once"])
+    assert get_order(client, market.shopper, order["id"])["status"] == "cancelled"
+
+
 # -- cancelling and refunds --------------------------------------------------------------------
 
 def test_cancelling_an_unpaid_order_cancels_its_payment_intent(market, client, fake):
