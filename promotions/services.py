@@ -322,7 +322,11 @@ def campaign_index(session: Session, at: datetime | None = None) -> CampaignInde
 
 
 def _transaction(session: Session | scoped_session):
-    return (session() if isinstance(session, scoped_session) else session).get_transaction()
+    return _plain(session).get_transaction()
+
+
+def _plain(session: Session | scoped_session) -> Session:
+    return session() if isinstance(session, scoped_session) else session
 
 
 def _build_index(session: Session, at: datetime) -> CampaignIndex:
@@ -374,11 +378,10 @@ def offers_for(session: Session, product_id: int, user_id: int | None = None) ->
 def _claimed_uses(session: Session | scoped_session) -> set[tuple[int, int]]:
     """(campaign, customer) uses taken in the session's current transaction: the order being placed
     already holds that use, so its other lines keep the festival price."""
-    target = session() if isinstance(session, scoped_session) else session
-    transaction = target.get_transaction()
-    held = target.info.get("campaign_uses_claimed")
+    info, transaction = _plain(session).info, _transaction(session)
+    held = info.get("campaign_uses_claimed")
     if held is None or held[0] is not transaction:
-        held = target.info["campaign_uses_claimed"] = (transaction, set())
+        held = info["campaign_uses_claimed"] = (transaction, set())
     return held[1]
 
 

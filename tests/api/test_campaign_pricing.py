@@ -17,7 +17,14 @@ from typing import Any
 import pytest
 
 from marketplace.money import Money, minor_units
-from tests.api.test_campaigns import CAMPAIGNS, SEARCH, Festival, assert_problem, cart_lines, when
+from tests.api.test_campaigns import (
+    CAMPAIGNS,
+    SEARCH,
+    Festival,
+    assert_problem,
+    cart_lines,
+    when,
+)
 from tests.api.test_checkout import dec
 from tests.api.test_products import create_product
 

@@ -24,7 +24,12 @@ import pytest
 from marketplace import clock
 from marketplace.money import Money
 from marketplace.rates.services import load_table
-from tests.api.test_checkout import ADDRESS, checkout_body, confirm_payment, dec, new_key
+from tests.api.test_checkout import (
+    checkout_body,
+    confirm_payment,
+    dec,
+    new_key,
+)
 from tests.api.test_products import assert_problem as _assert_problem
 from tests.api.test_products import create_product
 
@@ -919,3 +924,11 @@ def test_the_report_refuses_an_unsupported_currency_or_format(fest, client):
                    field="currency")
     assert_problem(client.get(url, query_string={"format": "xlsx"}, headers=fest.manager["headers"]), 422,
                    field="format")
+
+
+def test_a_campaign_whose_slug_is_a_number_is_found_by_its_slug(fest, client):
+    campaign = fest.create(slug="2025")
+    fest.act(campaign, "launch")
+    response = client.get(f"{CAMPAIGNS}/2025")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["id"] == campaign["id"]
