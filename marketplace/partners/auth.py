@@ -13,9 +13,9 @@ import hmac
 import re
 import secrets
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Callable
 
 from flask import g, request
 from flask_babel import gettext as _

@@ -4,7 +4,16 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.clock import now
@@ -158,7 +167,7 @@ class WebhookDelivery(db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
 
-    log: Mapped[list["WebhookAttempt"]] = relationship(order_by="WebhookAttempt.id", passive_deletes=True,
+    log: Mapped[list[WebhookAttempt]] = relationship(order_by="WebhookAttempt.id", passive_deletes=True,
                                                        back_populates="delivery")
 
 

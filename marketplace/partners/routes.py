@@ -14,7 +14,13 @@ from marketplace.accounts.models import Role
 from marketplace.extensions import api, db, limiter
 from marketplace.openapi import Blueprint
 from marketplace.partners import services, webhooks
-from marketplace.partners.auth import SECURITY_SCHEME, current_partner, partner_required, problem_response, rate_limit_key
+from marketplace.partners.auth import (
+    SECURITY_SCHEME,
+    current_partner,
+    partner_required,
+    problem_response,
+    rate_limit_key,
+)
 from marketplace.partners.errors import PartnerErrorCode, UnsupportedMediaType
 from marketplace.partners.models import Scope
 from marketplace.partners.schemas import (

@@ -7,17 +7,18 @@ import hashlib
 import hmac
 import json
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import IO, Any, Callable, Iterable
+from typing import IO, Any
 
 import marshmallow as ma
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_
+from sqlalchemy import and_, bindparam, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session
 
 from catalog import services as catalog
 from catalog.errors import CatalogErrorCode
@@ -25,7 +26,13 @@ from catalog.models import Product, ProductStatus
 from marketplace import events
 from marketplace.accounts.models import User
 from marketplace.clock import now
-from marketplace.errors import DomainError, Forbidden, Invalid, NotFound, flatten_messages
+from marketplace.errors import (
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    flatten_messages,
+)
 from marketplace.money import Money, quantum
 from marketplace.partners.auth import generate_key, hash_key
 from marketplace.partners.errors import PartnerErrorCode, PayloadTooLarge
@@ -394,7 +401,7 @@ def _sync_items(session: Session, partner_id: int, valid: list[tuple[int, dict]]
             wanted_skus.add((data["vendor_id"], data["sku"]))
     taken = _taken_skus(session, wanted_skus)
     stamp = now()
-    created: list[tuple[int, dict, Product, str]] = []
+    created: list[tuple[int, dict, dict, str]] = []   # (index, data, product row, content hash)
     changed: list[Product] = []
     for index, data in valid:
         external_id, vendor_id = data["external_id"], data["vendor_id"]

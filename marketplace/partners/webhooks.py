@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.clock import now
@@ -309,6 +310,6 @@ def send_due(session: Session, batch: int = 50) -> int:
             delivery.next_attempt_at = moment + backoff(delivery.attempts)
         try:
             session.commit()
-        except Exception:  # deleted with its webhook while we were sending
+        except SQLAlchemyError:  # deleted with its webhook while we were sending
             session.rollback()
     return len(ids)

@@ -16,7 +16,6 @@ from tests.api.test_checkout import (
     buy,
     confirm_payment,
     dec,
-    orders_of,
 )
 from tests.api.test_products import assert_problem
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -394,7 +394,7 @@ def test_a_partner_never_sees_another_partners_listings(client, make, vendor, pa
 
 def test_a_change_shows_in_the_feed_once_it_has_settled(app, client, vendor, partner):
     """Writers stamp updated_at before they commit; the settle window keeps the cursor behind them."""
-    moment = datetime.now(timezone.utc).replace(microsecond=0)
+    moment = datetime.now(UTC).replace(microsecond=0)
     clock.freeze(moment)
     sync(client, partner, listing(vendor, "fresh"))
     saved = app.config["PARTNER_FEED_SETTLE_SECONDS"]

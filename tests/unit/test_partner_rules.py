@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -69,7 +69,7 @@ def test_content_hash_ignores_spelling_but_not_meaning():
 
 
 def test_cursors_round_trip_and_refuse_anything_else():
-    moment = datetime(2026, 5, 1, 12, 30, 15, 123456, tzinfo=timezone.utc)
+    moment = datetime(2026, 5, 1, 12, 30, 15, 123456, tzinfo=UTC)
     assert decode_cursor(encode_cursor(moment, 42)) == (moment, 42)
     for bad in ("", "garbage", "WyJ4Il0", encode_cursor(moment, 1)[:-3]):
         with pytest.raises(Invalid):
