@@ -183,17 +183,20 @@ class CategoryTreeSchema(BaseSchema):
     items = fields.List(fields.Nested(CategorySchema), required=True)
 
 
+SLUG_PATTERN = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="A slug: lower-case letters, digits, dashes.")
+
+
 class SearchArgs(PageArgs):
     q = fields.String(load_default="", validate=validate.Length(max=200))
     currency = fields.String(validate=supported_currency)
     origin_country = fields.List(fields.String(validate=validate.Regexp(r"^[A-Z]{2}$", error="ISO 3166 alpha-2, upper case.")),
                                  validate=validate.Length(max=10))
-    category = fields.String(validate=validate.Length(max=64))
+    category = fields.String(validate=[validate.Length(max=64), SLUG_PATTERN])
     vendor = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     price_min = DecimalString(validate=validate.Range(min=0, max=10**12))
     price_max = DecimalString(validate=validate.Range(min=0, max=10**12))
     in_stock = fields.Boolean()
-    campaign = fields.String(validate=validate.Length(max=64))
+    campaign = fields.String(validate=[validate.Length(max=64), SLUG_PATTERN])
     sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
 
 

@@ -6,6 +6,7 @@ import time
 from typing import Callable
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
@@ -48,11 +49,12 @@ def worker_command(once: bool, interval: float) -> None:
         click.echo(f"worker: {total} items processed; backlog {outbox.backlog(db.session)}")
         return
     click.echo("worker: running (Ctrl+C stops)")
+    app = current_app._get_current_object()
     while True:
         try:
-            if not run_once(db.session):
+            with app.app_context():  # a fresh context each pass: per-pass caches (rates, campaigns) never go stale
+                done = run_once(db.session)
+            if not done:
                 time.sleep(interval)
         except KeyboardInterrupt:
             break
-        finally:
-            db.session.remove()
