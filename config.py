@@ -55,6 +55,7 @@ class Config:
     ELIGIBLE_COUNTRIES = _env_list("ELIGIBLE_COUNTRIES", "BR,RU,IN,CN,ZA,EG,ET,IR,AE,ID")
 
     # Accounts
+    PASSWORD_HASH_METHOD = "scrypt"
     ACCESS_TOKEN_TTL = timedelta(seconds=int(os.environ.get("ACCESS_TOKEN_TTL_SECONDS", 3600)))
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute")
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per minute")
@@ -111,6 +112,8 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL") or "sqlite://")
     RATELIMIT_STORAGE_URI = "memory://"
     PARTNER_FEED_SETTLE_SECONDS = 0
+    # Still scrypt, with a small work factor: the suite creates thousands of accounts.
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
 
 
 class ProductionConfig(Config):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
+from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 
 from config import TestingConfig, database_url
@@ -21,6 +22,12 @@ from marketplace.extensions import db as _db
 from marketplace.extensions import limiter
 from marketplace.rates import services as rates_services
 from tests.factories import Factory
+
+# Property tests: enough examples to find edge cases, few enough for two database runs in CI.
+# A test's own @settings still wins; HYPOTHESIS_PROFILE=thorough runs the library default.
+settings.register_profile("suite", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 #: Tables whose rows come from migrations (reference data), never truncated.
 REFERENCE_TABLES = {"alembic_version", "categories"}

@@ -5,6 +5,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +20,11 @@ from marketplace.errors import Conflict, Invalid, Unauthorized
 MIN_PASSWORD_LENGTH = 10
 # Spent on unknown e-mails so that both failure paths cost the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    """scrypt (werkzeug's default work factor in production; a lighter one only under TestingConfig)."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
 def normalize_email(email: str) -> str:
@@ -43,7 +49,7 @@ def create_user(session: Session, email: str, password: str, role: str) -> User:
     check_password_strength(email, password)
     if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
         raise Conflict(AccountErrorCode.EMAIL_TAKEN, _("An account with this e-mail already exists."), field="email")
-    user = User(email=email, password_hash=generate_password_hash(password), role=str(Role(role)))
+    user = User(email=email, password_hash=hash_password(password), role=str(Role(role)))
     session.add(user)
     try:
         session.commit()
