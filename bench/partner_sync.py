@@ -137,13 +137,13 @@ def through_api(client, key: str, items: list[dict], batch: int, expect: str) ->
     return time.perf_counter() - started
 
 
-def run_backend(backend: str, count: int, batch: int, rounds: int) -> None:
+def run_backend(backend: str, count: int, batch: int, rounds: int, gc_freeze: bool = True) -> None:
     from flask_migrate import upgrade
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     from config import Config, database_url
-    from marketplace import create_app
+    from marketplace import create_app, freeze_startup_heap
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-partner-"))
     admin_url, name = None, None
@@ -163,6 +163,8 @@ def run_backend(backend: str, count: int, batch: int, rounds: int) -> None:
         with app.app_context():
             upgrade(directory=str(ROOT / "migrations"))
         key, partner_id, (api_vendor, raw_vendor) = setup(app)
+        if gc_freeze:
+            freeze_startup_heap()  # as wsgi.py does once the app is built
         client = app.test_client()
         through_api(client, key, listings(api_vendor, batch, "WARM"), batch, "created")  # warm-up: imports, caches
         raw_rates, api_rates, same_rates = [], [], []
@@ -195,17 +197,21 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the best of each is shown")
+    parser.add_argument("--no-gc-freeze", dest="gc_freeze", action="store_false",
+                        help="leave the start-up heap to the cyclic collector (wsgi.py freezes it)")
     parser.add_argument("--only", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.only:
-        run_backend(args.only, args.count, args.batch, args.rounds)
+        run_backend(args.only, args.count, args.batch, args.rounds, args.gc_freeze)
         return
     print(f"partner sync: {args.count} listings x {args.rounds} rounds, {args.batch} per request "
-          "(outbox delivery left to the worker); best round of each")
+          f"(outbox delivery left to the worker){'' if args.gc_freeze else ', start-up heap not frozen'}; "
+          "best round of each")
     for backend in args.backends.split(","):
         # one process per backend: the app factory binds process-wide extensions
         subprocess.run([sys.executable, "-m", "bench.partner_sync", "--only", backend, "--count", str(args.count),
-                        "--batch", str(args.batch), "--rounds", str(args.rounds)], cwd=ROOT, check=True,
+                        "--batch", str(args.batch), "--rounds", str(args.rounds)]
+                       + ([] if args.gc_freeze else ["--no-gc-freeze"]), cwd=ROOT, check=True,
                        env={**os.environ, "APP_ENV": "development"})
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from collections.abc import Iterable
 from typing import Any
 
 from flask import current_app, g, has_app_context
@@ -150,7 +151,28 @@ def record_search_change(session: Session, product: Product) -> None:
     outbox.record(session, SEARCH_PRODUCT_TOPIC, product.id)
 
 
-def _check_convertible(session: Session, price: Money) -> None:
+SEARCH_EVENT_BATCH = 1000
+
+
+def record_search_changes(session: Session, product_ids: Iterable[int]) -> None:
+    """`record_search_change` for many products (bulk writes): one event per up to SEARCH_EVENT_BATCH
+    products, its payload listing their ids."""
+    ids = sorted(set(product_ids))
+    for start in range(0, len(ids), SEARCH_EVENT_BATCH):
+        chunk = ids[start:start + SEARCH_EVENT_BATCH]
+        if len(chunk) == 1:
+            outbox.record(session, SEARCH_PRODUCT_TOPIC, chunk[0])
+        else:
+            outbox.record(session, SEARCH_PRODUCT_TOPIC, f"{chunk[0]}..{chunk[-1]}", {"product_ids": chunk})
+
+
+def changed_product_ids(event: outbox.OutboxEvent) -> list[int]:
+    """The products a `search.product` event is about (one by its key, or a batch in its payload)."""
+    batch = (event.payload or {}).get("product_ids")
+    return list(batch) if batch else [int(event.key)]
+
+
+def check_convertible(session: Session, price: Money) -> None:
     """A price must convert into the base currency (pages show it, search sorts and filters on it);
     checked before anything is stored, so a write never answers 422 after committing."""
     rates.cross_rate(session, price.currency, current_app.config["BASE_CURRENCY"], field="price.currency")
@@ -178,7 +200,7 @@ def _apply(session: Session, product: Product, data: dict[str, Any]) -> None:
     if "category" in data:
         product.category = category_by_slug(session, data["category"])
     if "price" in data:
-        _check_convertible(session, data["price"])
+        check_convertible(session, data["price"])
         product.price = data["price"]
     for name in ("sku", "stock", "hs_code", "attributes", "images", "status"):
         if name in data:

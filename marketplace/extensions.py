@@ -9,6 +9,8 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from marketplace import jsoncodec
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -22,7 +24,9 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# JSON columns through orjson (defaults: SQLALCHEMY_ENGINE_OPTIONS may override)
+db = SQLAlchemy(model_class=Base, engine_options={"json_serializer": jsoncodec.dumps,
+                                                  "json_deserializer": jsoncodec.loads})
 migrate = Migrate()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)

@@ -86,7 +86,8 @@ def sync_products(session: Session, product_ids: set[int]) -> None:
 
 
 def handle_events(session: Session, events: list[outbox.OutboxEvent]) -> None:
-    product_ids = {int(e.key) for e in events if e.topic == catalog.SEARCH_PRODUCT_TOPIC}
+    product_ids = {product_id for e in events if e.topic == catalog.SEARCH_PRODUCT_TOPIC
+                   for product_id in catalog.changed_product_ids(e)}
     vendor_ids = {int(e.key) for e in events if e.topic == catalog.SEARCH_VENDOR_TOPIC}
     if vendor_ids:
         product_ids |= set(session.scalars(select(Product.id).where(Product.vendor_id.in_(vendor_ids))))

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from catalog import services as catalog
 from catalog.errors import CatalogErrorCode
 from catalog.models import Product, ProductStatus
-from marketplace import events
+from marketplace import events, jsoncodec
 from marketplace.accounts.models import User
 from marketplace.clock import now
 from marketplace.errors import (
@@ -246,8 +246,7 @@ def canonical_content(vendor_id: int, sku: str, translations: dict, original_loc
 
 
 def content_hash(content: dict[str, Any]) -> str:
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(jsoncodec.canonical(content)).hexdigest()
 
 
 def _listing_content(data: dict[str, Any]) -> dict[str, Any]:
@@ -289,12 +288,15 @@ def event_data_of(product_id: int, values: dict[str, Any]) -> dict[str, Any]:
             "version": values["version"], "updated_at": values["updated_at"].isoformat()}
 
 
-def _changed(session: Session, product: Product, data: dict[str, Any] | None = None) -> None:
-    """Every listing write ends here: the search outbox event and the partner event, in the caller's transaction."""
-    catalog.record_search_change(session, product)
-    if data is None:
-        data = event_data_of(product.id, {name: getattr(product, name) for name in _EVENT_FIELDS})
-    events.publish(session, "listing.updated", data, vendor_ids=[product.vendor_id])
+def _snapshot(product: Product) -> tuple[int, dict[str, Any]]:
+    return product.id, event_data_of(product.id, {name: getattr(product, name) for name in _EVENT_FIELDS})
+
+
+def _announce(session: Session, changes: list[tuple[int, dict[str, Any]]]) -> None:
+    """Every listing write ends here, [(product_id, event data)]: the search outbox events and the partner
+    events, written in bulk in the caller's transaction."""
+    catalog.record_search_changes(session, [product_id for product_id, _data in changes])
+    events.publish_many(session, "listing.updated", [(data, [data["vendor_id"]]) for _id, data in changes])
 
 
 # -- listing sync ------------------------------------------------------------
@@ -314,7 +316,7 @@ class _Batch:
     def check_price(self, price: Money) -> None:
         if price.currency not in self.convertible:
             try:
-                catalog._check_convertible(self.session, price)
+                catalog.check_convertible(self.session, price)
                 self.convertible[price.currency] = None
             except DomainError as error:
                 self.convertible[price.currency] = error
@@ -451,21 +453,19 @@ def _sync_items(session: Session, partner_id: int, valid: list[tuple[int, dict]]
             continue
         taken[(vendor_id, data["sku"])] = 0
         created.append((index, data, _product_row(content, category.id, data["price"], stamp), digest))
-    new_products = _insert_products(session, [row for _i, _d, row, _h in created])
+    new_ids = _insert_products(session, [row for _i, _d, row, _h in created])
     if created:
-        session.execute(insert(PartnerListing), [
+        session.execute(insert(PartnerListing.__table__), [
             {"partner_id": partner_id, "external_id": data["external_id"], "vendor_id": row["vendor_id"],
-             "product_id": new_products[(row["vendor_id"], row["sku"])].id, "version": data.get("version"),
+             "product_id": new_ids[(row["vendor_id"], row["sku"])], "version": data.get("version"),
              "content_hash": digest, "created_at": stamp, "updated_at": stamp}
             for _index, data, row, digest in created])
         for index, data, row, _digest in created:
-            results[index] = _result(data["external_id"], "created", new_products[(row["vendor_id"], row["sku"])].id)
-    for _index, _data, row, _digest in created:
-        product = new_products[(row["vendor_id"], row["sku"])]
-        _changed(session, product, event_data_of(product.id, row))
-    for product in changed:
-        _changed(session, product)
+            results[index] = _result(data["external_id"], "created", new_ids[(row["vendor_id"], row["sku"])])
     session.flush()
+    announced = [(new_ids[(row["vendor_id"], row["sku"])], row) for _i, _d, row, _h in created]
+    _announce(session, [(product_id, event_data_of(product_id, row)) for product_id, row in announced]
+              + [_snapshot(product) for product in changed])
 
 
 def _product_row(content: dict[str, Any], category_id: int, price: Money, stamp: datetime) -> dict[str, Any]:
@@ -476,13 +476,16 @@ def _product_row(content: dict[str, Any], category_id: int, price: Money, stamp:
             "status": content["status"], "version": 1, "created_at": stamp, "updated_at": stamp}
 
 
-def _insert_products(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[int, str], Product]:
-    """Insert new products in batches (insertmanyvalues), returning each one's unique (vendor_id, sku) with its
-    id, so that no ordering of RETURNING rows is needed (SQLite cannot promise one)."""
+def _insert_products(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[int, str], int]:
+    """Insert new products (Core executemany: insertmanyvalues batches), returning {(vendor_id, sku): id}.
+
+    RETURNING carries the unique (vendor_id, sku) with each id, so that no order of the returned rows is
+    needed (SQLite cannot promise one)."""
     if not rows:
         return {}
-    inserted = session.scalars(insert(Product).returning(Product, sort_by_parameter_order=False), rows)
-    return {(p.vendor_id, p.sku): p for p in inserted}
+    table = Product.__table__
+    returned = session.execute(insert(table).returning(table.c.id, table.c.vendor_id, table.c.sku), rows)
+    return {(vendor_id, sku): product_id for product_id, vendor_id, sku in returned}
 
 
 def _sku_taken(external_id: str) -> dict[str, Any]:
@@ -533,6 +536,7 @@ def _update_items(session: Session, partner_id: int, valid: list[tuple[int, dict
     batch = _load_batch(session, partner_id, [d["external_id"] for _i, d in valid], ())
     batch.authorized = authorized_vendors(session, partner_id, {link.vendor_id for link in batch.links.values()})
     stamp = now()
+    changed: list[Product] = []
     for index, data in valid:
         external_id = data["external_id"]
         link = batch.links.get(external_id)
@@ -569,9 +573,10 @@ def _update_items(session: Session, partner_id: int, valid: list[tuple[int, dict
             continue
         product.version += 1
         product.updated_at = link.updated_at = stamp
-        _changed(session, product)
+        changed.append(product)
         results[index] = _result(external_id, "updated", product.id)
     session.flush()
+    _announce(session, [_snapshot(product) for product in changed])
 
 
 def update_listings(session: Session, partner_id: int, items: list[Any]) -> list[dict[str, Any]]:
@@ -602,7 +607,8 @@ def archive_listing(session: Session, partner_id: int, external_id: str) -> None
         product.updated_at = link.updated_at = stamp
         link.content_hash = content_hash(_product_content(product, {c.id: s for s, c in
                                                                      catalog.categories_by_slug(session).items()}))
-        _changed(session, product)
+        session.flush()
+        _announce(session, [_snapshot(product)])
     session.commit()
 
 

@@ -36,6 +36,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
+from marketplace import events
 from marketplace.clock import now
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound
 from marketplace.outbox import OutboxEvent
@@ -190,15 +191,16 @@ def fan_out(session: Session, outbox_events: list[OutboxEvent]) -> None:
     webhooks = session.execute(select(Webhook.id, Webhook.partner_id, Webhook.events)).all()
     if not webhooks:
         return
-    vendor_ids = {v for e in outbox_events for v in (e.payload.get("vendor_ids") or ())}
+    payloads = events.unpack([e.payload for e in outbox_events])
+    vendor_ids = {v for p in payloads for v in (p.get("vendor_ids") or ())}
     partners_of: dict[int, set[int]] = {}
     if vendor_ids:
         for partner_id, vendor_id in session.execute(
                 select(PartnerVendorGrant.partner_id, PartnerVendorGrant.vendor_id)
                 .where(PartnerVendorGrant.vendor_id.in_(vendor_ids))):
             partners_of.setdefault(vendor_id, set()).add(partner_id)
-    product_ids = {e.payload["data"].get("product_id") for e in outbox_events
-                   if e.payload.get("type") == "listing.updated" and isinstance(e.payload.get("data"), dict)}
+    product_ids = {p["data"].get("product_id") for p in payloads
+                   if p.get("type") == "listing.updated" and isinstance(p.get("data"), dict)}
     external_ids: dict[tuple[int, int], str] = {}
     product_ids.discard(None)
     if product_ids:
@@ -208,8 +210,7 @@ def fan_out(session: Session, outbox_events: list[OutboxEvent]) -> None:
             external_ids[(partner_id, product_id)] = external_id
     rows = []
     stamp = now()
-    for event in outbox_events:
-        payload = event.payload
+    for payload in payloads:
         event_type, targets = payload.get("type"), payload.get("vendor_ids")
         entitled = None if targets is None else set().union(*(partners_of.get(v, set()) for v in targets))
         for webhook_id, partner_id, subscribed in webhooks:

@@ -95,6 +95,13 @@ def test_a_created_listing_is_a_product_of_the_vendor_that_search_finds(app, cli
     assert public["title"] == "Assam black tea" and public["vendor"]["id"] == vendor["id"]
 
 
+def test_every_listing_of_a_batch_reaches_search(client, vendor, partner):
+    answer = sync(client, partner, *(listing(vendor, f"many-{n}", sku=f"MANY-{n}") for n in range(4)))
+    assert statuses(answer) == ["created"] * 4
+    found = search_ids(client, q="Assam")
+    assert all(r["product_id"] in found for r in answer["results"])
+
+
 def test_unchanged_content_writes_nothing_and_records_no_event(app, client, vendor, partner):
     payload = listing(vendor, "same", version=3)
     product_id = sync(client, partner, payload)["results"][0]["product_id"]

@@ -147,6 +147,24 @@ def test_a_listing_change_reaches_the_partners_webhook_signed(client, runner, ve
     assert len(receiver.requests) == 1  # delivered once
 
 
+def test_a_batch_sync_gives_one_delivery_per_listing_each_with_its_own_event(client, runner, vendor, partner,
+                                                                            receiver):
+    """A PUT of many listings records its events in bulk; every listing still gets its own event and delivery."""
+    hook = subscribe(client, partner, f"{receiver.url}/hooks")
+    answer = sync(client, partner, *(listing(vendor, f"batch-{n}", stock=n) for n in range(5)))
+    product_ids = {r["external_id"]: r["product_id"] for r in answer["results"]}
+
+    work(runner)
+
+    bodies = [verify(request, hook["secret"]) for request in receiver.requests]
+    assert sorted(b["data"]["external_id"] for b in bodies) == [f"batch-{n}" for n in range(5)]
+    assert len({b["id"] for b in bodies}) == 5
+    for body in bodies:
+        assert body["data"]["product_id"] == product_ids[body["data"]["external_id"]]
+        assert body["data"]["stock"] == int(body["data"]["external_id"].split("-")[1])
+    assert sorted(d["event_id"] for d in deliveries(client, partner, hook["id"])) == sorted(b["id"] for b in bodies)
+
+
 def test_failures_are_retried_with_backoff_and_the_same_event_id(client, runner, vendor, partner, receiver, T0):
     hook = subscribe(client, partner, f"{receiver.url}/flaky")
     receiver.script = [500, 503]
