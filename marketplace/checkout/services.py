@@ -566,11 +566,42 @@ def apply_payment_state(session: Session, state: PaymentState) -> Order | None:
     if payment is None:
         return None
     if state.status == "succeeded":
+        order = _locked_order(session, payment.order_id)
+        if order.status == OrderStatus.CANCELLED:
+            return _refund_late_payment(session, order)
         return mark_paid(session, payment.order_id)
     order = _locked_order(session, payment.order_id)
     if order.status == OrderStatus.AWAITING_PAYMENT:
         payment.status, payment.failure_reason = state.status, state.failure_reason
         order.failure_reason = state.failure_reason
+    session.commit()
+    return order
+
+
+def _refund_late_payment(session: Session, order: Order) -> Order:
+    """A payment that succeeded after its order was cancelled (the shopper paid while the order expired, or
+    the provider's cancel came too late): the stock is released, so the whole amount goes back, once (one
+    provider idempotency key per order; a later success event finds it refunded). The order stays cancelled."""
+    amount = order.total_amount - order.refunded_amount
+    if amount <= 0:
+        session.commit()
+        return order
+    row = Refund(order_id=order.id, amount=amount, currency=order.currency, status="pending",
+                 reason="paid after the order was cancelled")
+    session.add(row)
+    session.flush()
+    try:
+        state = provider().refund(provider_ref=order.payment.provider_ref, amount=Money(amount, order.currency),
+                                  idempotency_key=f"order-{order.id}-late-payment",
+                                  metadata={"order_id": str(order.id)})
+    except PaymentError:
+        session.rollback()  # nothing booked; the provider redelivers the event and this runs again
+        raise
+    row.provider_ref, row.status = state.provider_ref, state.status
+    order.refunded_amount += amount
+    order.payment.status = "refunded"
+    log.warning("order %s was paid after it was cancelled; %s %s refunded", order.id, amount, order.currency)
+    _order_event(session, order, "order.refunded")
     session.commit()
     return order
 

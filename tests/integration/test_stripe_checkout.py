@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import update
 
 from marketplace import clock
+from marketplace.checkout import services as checkout_services
 from marketplace.checkout.models import PayoutEntry
 from marketplace.checkout.payments.stripe_provider import StripeProvider
 from marketplace.money import Money
@@ -399,6 +400,32 @@ def test_cancelling_an_unpaid_order_cancels_its_payment_intent(market, client, f
     assert fake.payment_intents[pi_id]["status"] == "canceled"
     assert fake.last("POST", f"/v1/payment_intents/{pi_id}/cancel").idempotency_key == f"order-{order['id']}-cancel"
     assert market.stock(market.tea) == 10
+
+
+def test_a_payment_that_succeeds_after_the_order_was_cancelled_is_refunded_in_full_once(market, client, fake,
+                                                                                         monkeypatch):
+    order, pi_id = stripe_checkout(client, fake, market.shopper, [(market.tea, 2), (market.shawl, 1)])
+    fake.succeed(pi_id)  # the shopper pays at the very moment the order is cancelled:
+    monkeypatch.setattr(checkout_services, "_paid_at_provider", lambda _order: False)  # Stripe's answer was stale
+    response = client.post(f"{ORDERS}/{order['id']}/cancel", headers=market.shopper["headers"])
+    assert response.status_code == 200, response.get_json()
+    assert market.stock(market.tea) == 10  # the stock went back to sale
+
+    assert deliver_event(client, fake, "payment_intent.succeeded", pi_id).status_code == 200
+
+    sent = fake.last("POST", "/v1/refunds")
+    assert sent.params["payment_intent"] == pi_id and sent.idempotency_key == f"order-{order['id']}-late-payment"
+    assert sent.params["amount"] == str(int(dec(order["total"]) * 100))
+    shown = get_order(client, market.shopper, order["id"])
+    assert shown["status"] == "cancelled" and shown["refunded"] == order["total"]
+    assert [r["status"] for r in shown["refunds"]] == ["succeeded"]
+    # a second success event (another id) and Stripe's own charge.refunded change nothing more
+    assert deliver_event(client, fake, "payment_intent.succeeded", pi_id).status_code == 200
+    charge_id = fake.payment_intents[pi_id]["latest_charge"]
+    assert deliver_event(client, fake, "charge.refunded", charge_id).status_code == 200
+    assert len(fake.requests_to("POST", "/v1/refunds")) == 1
+    again = get_order(client, market.shopper, order["id"])
+    assert again["refunded"] == order["total"] and len(again["refunds"]) == 1 and again["status"] == "cancelled"
 
 
 def test_an_admin_refund_goes_through_stripe_in_minor_units(market, client, fake):
