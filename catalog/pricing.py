@@ -34,11 +34,12 @@ def pricing_version(session, at: datetime) -> tuple:
 
 
 def price_for(original: Money, currency: str, table: RateTable, offers: list[rules.Offer] | None = None,
-              locale: str = "en") -> PriceQuote:
+              locale: str = "en", quantity: int = 1) -> PriceQuote:
+    """The unit price of `quantity` units (a campaign whose limits cannot cover them all does not apply)."""
     list_price = table.convert(original, currency)
     if not offers:
         return PriceQuote(price=list_price, list_price=list_price, original_price=original)
-    offer, off, blocked = rules.best_offer(list_price, offers, table.convert)
+    offer, off, blocked = rules.best_offer(list_price, offers, table.convert, quantity)
     if offer is None or not off.amount:
         reason = blocked[0].blocked if blocked else None
         return PriceQuote(price=list_price, list_price=list_price, original_price=original, blocked=reason)

@@ -55,13 +55,13 @@ def category_tree(session: Session, locale: str) -> list[dict[str, Any]]:
 
 
 def quote_price(session: Session, original: Money, currency: str, table: RateTable, product_id: int | None = None,
-                user_id: int | None = None, locale: str = "en") -> pricing.PriceQuote:
+                user_id: int | None = None, locale: str = "en", quantity: int = 1) -> pricing.PriceQuote:
     """The pricing function with the product's live campaign offers (and the shopper's limits)."""
     from promotions.services import offers_for
 
     offers = offers_for(session, product_id, user_id) if product_id is not None else None
     try:
-        return pricing.price_for(original, currency, table, offers, locale)
+        return pricing.price_for(original, currency, table, offers, locale, quantity)
     except NoRate as error:
         raise Invalid(RateErrorCode.NO_RATE, _("No exchange rate converts %(frm)s to %(to)s yet.",
                                                frm=error.frm, to=error.to), field="currency") from None

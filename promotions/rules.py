@@ -81,19 +81,23 @@ class Offer:
     blocked: str | None = None       # budget_exhausted | stock_cap_reached | customer_limit_reached
     extra: dict = field(default_factory=dict)
     budget_left: Money | None = None  # what the campaign may still give (None: no budget)
+    units_left: int | None = None     # what its stock cap still allows of this product (None: no cap)
 
 
-def best_offer(list_price: Money, offers: list[Offer],
-               convert: Callable[[Money, str], Money]) -> tuple[Offer | None, Money, list[Offer]]:
+def best_offer(list_price: Money, offers: list[Offer], convert: Callable[[Money, str], Money],
+               quantity: int = 1) -> tuple[Offer | None, Money, list[Offer]]:
     """The applicable offer with the largest discount (ties: the lower campaign id) and its discount;
-    also the offers that would have applied but are blocked by a limit (an offer whose discount on this
-    price is more than its budget has left is blocked as budget_exhausted)."""
+    also the offers that would have applied but are blocked by a limit for `quantity` units (an offer
+    whose discount on them is more than its budget has left is blocked as budget_exhausted; more units
+    than its stock cap has left, as stock_cap_reached)."""
     best: tuple[Offer | None, Money] = (None, Money.zero(list_price.currency))
     blocked = []
     for offer in sorted(offers, key=lambda o: o.campaign_id):
         off = offer.discount.amount_off(list_price, convert)
+        if not offer.blocked and offer.units_left is not None and quantity > offer.units_left:
+            offer = replace(offer, blocked="stock_cap_reached")
         if not offer.blocked and offer.budget_left is not None and \
-                convert(off, offer.budget_left.currency) > offer.budget_left:
+                convert(off * quantity, offer.budget_left.currency) > offer.budget_left:
             offer = replace(offer, blocked="budget_exhausted")
         if offer.blocked:
             blocked.append(offer)

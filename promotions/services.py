@@ -349,6 +349,7 @@ def _build_index(session: Session, at: datetime) -> CampaignIndex:
         index.offers.setdefault(product_id, []).append(rules.Offer(
             campaign_id=campaign.id, slug=campaign.slug, discount=campaign.discount, blocked=blocked,
             budget_left=campaign.budget - campaign.spent if campaign.budget is not None else None,
+            units_left=campaign.stock_cap - units_sold if campaign.stock_cap is not None else None,
             extra={"name": campaign.name, "ends_at": campaign.ends_at, "enrollment_id": enrollment_id,
                    "max_uses": campaign.max_uses_per_customer, "boost": float(campaign.boost),
                    "min_price": (campaign.eligibility or {}).get("min_price")}))

@@ -85,7 +85,8 @@ def view(session: Session, user: User, currency: str, locale: str) -> dict[str, 
     problems = 0
     for item in items:
         product = products[item.product_id]
-        quote = catalog.quote_price(session, product.price, currency, table, product.id, user.id, locale)
+        quote = catalog.quote_price(session, product.price, currency, table, product.id, user.id, locale,
+                                    quantity=item.quantity)
         issues = []
         if not product.is_public:
             issues.append("unavailable")

@@ -99,7 +99,7 @@ def _price_line(session: Session, user: User, order: Order, product: Product, qu
                 table, claimed_uses: set[int]) -> dict[str, Any]:
     """The line's locked price: the pricing function's answer, and the campaign's limits taken for it
     atomically; when a limit is reached the line costs the list price."""
-    quote = catalog.quote_price(session, product.price, currency, table, product.id, user.id)
+    quote = catalog.quote_price(session, product.price, currency, table, product.id, user.id, quantity=quantity)
     price, campaign = quote.price, None
     if quote.offer is not None:
         campaign = promotions.claim(session, quote.offer, user.id, order.id, quantity, quote.discount * quantity,

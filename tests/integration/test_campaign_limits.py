@@ -166,6 +166,35 @@ def test_a_line_larger_than_what_is_left_under_the_cap_pays_the_list_price(fest,
     assert units_sold(fest, campaign, fest.tea) == 3
 
 
+def test_the_cart_says_when_a_line_is_larger_than_what_is_left_under_the_cap(fest, make):
+    fest.running((fest.cn, fest.tea), stock_cap=3)
+    fest.buy(make.user("shopper"), [(fest.tea, 2)])
+    bruno = make.user("shopper")
+    fest.add(bruno, fest.tea, 2)                                            # 2 + 2 > 3
+    (line,) = cart_lines(fest.cart(bruno))
+    assert line["unit_price"]["amount"] == LIST and line["notes"] == ["campaign_stock_cap_reached"]
+    assert only_line(fest.checkout(bruno))["unit_price"]["amount"] == LIST   # what the cart said
+    carla = make.user("shopper")
+    fest.add(carla, fest.tea, 1)                                            # the one unit left
+    (line,) = cart_lines(fest.cart(carla))
+    assert line["unit_price"]["amount"] == FESTIVAL and line["notes"] == []
+
+
+def test_the_cart_says_when_a_lines_discount_is_more_than_the_budget_left(fest, make):
+    fest.running((fest.cn, fest.tea), budget={"amount": "75.00", "currency": "CNY"})   # 2.5 discounts of 30
+    ana = make.user("shopper")
+    fest.add(ana, fest.tea, 3)
+    (line,) = cart_lines(fest.cart(ana))
+    assert line["unit_price"]["amount"] == LIST and line["notes"] == ["campaign_budget_exhausted"]
+    assert fest.product(fest.tea, "CNY")["price"]["amount"] == FESTIVAL     # one unit still fits
+    assert only_line(fest.checkout(ana))["unit_price"]["amount"] == LIST
+    bruno = make.user("shopper")
+    fest.add(bruno, fest.tea, 2)
+    (line,) = cart_lines(fest.cart(bruno))
+    assert line["unit_price"]["amount"] == FESTIVAL and line["notes"] == []
+    assert only_line(fest.checkout(bruno))["unit_price"]["amount"] == FESTIVAL
+
+
 # -- per-customer limit -------------------------------------------------------------------------
 
 def test_a_customer_past_the_limit_pays_the_list_price_and_the_cart_says_why(fest, make):
