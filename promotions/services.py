@@ -428,6 +428,8 @@ def claim(session: Session, offer: rules.Offer, user_id: int, order_id: int, qua
             if not moved:
                 savepoint.rollback()
                 return None
+            if spent + charge.amount >= campaign.budget_amount:  # the festival price ends for all its products
+                _touch_products(session, campaign)
         if campaign.max_uses_per_customer and campaign.id not in claimed_uses:
             # the lowest free number in 1..limit: a use given back by a cancelled order is taken again,
             # and two checkouts racing for the last one collide on the unique constraint
@@ -456,13 +458,18 @@ def claim(session: Session, offer: rules.Offer, user_id: int, order_id: int, qua
 def release(session: Session, order_id: int, lines: list[tuple[dict, int]]) -> None:
     """An order that will never be paid gives back its stock-cap units, budget and uses."""
     for campaign_info, quantity in lines:
+        campaign = session.scalar(select(Campaign).where(Campaign.id == campaign_info["campaign_id"])
+                                  .with_for_update().execution_options(populate_existing=True))
         session.execute(update(Enrollment).where(Enrollment.id == campaign_info["enrollment_id"])
                         .values(units_sold=Enrollment.units_sold - quantity))
+        # (the line's own product is indexed again by checkout and cancellation: its stock changes)
+        if campaign is None:
+            continue
         if campaign_info.get("budget_charge"):
-            campaign = session.scalar(select(Campaign).where(Campaign.id == campaign_info["campaign_id"])
-                                      .with_for_update().execution_options(populate_existing=True))
-            if campaign is not None:
-                campaign.budget_spent = max(Decimal(0), campaign.budget_spent - Decimal(campaign_info["budget_charge"]))
+            exhausted = campaign.budget_amount is not None and campaign.budget_spent >= campaign.budget_amount
+            campaign.budget_spent = max(Decimal(0), campaign.budget_spent - Decimal(campaign_info["budget_charge"]))
+            if exhausted:
+                _touch_products(session, campaign)
     session.execute(delete(CampaignUse).where(CampaignUse.order_id == order_id))
 
 
@@ -476,13 +483,12 @@ def _touch_product(session: Session, product: Product | None) -> None:
 
 
 def _touch_products(session: Session, campaign: Campaign) -> None:
-    from catalog.services import SEARCH_PRODUCT_TOPIC
-    from marketplace import outbox
+    """The campaign's enrolled products are indexed again (their festival price or boost changed)."""
+    from catalog.services import record_search_changes
 
     campaign.updated_at = now()
-    for product_id in session.scalars(select(Enrollment.product_id).where(
-            Enrollment.campaign_id == campaign.id, Enrollment.status == "enrolled")):
-        outbox.record(session, SEARCH_PRODUCT_TOPIC, product_id)
+    record_search_changes(session, list(session.scalars(select(Enrollment.product_id).where(
+        Enrollment.campaign_id == campaign.id, Enrollment.status == "enrolled"))))
 
 
 def announce(session: Session) -> int:

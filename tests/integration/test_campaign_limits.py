@@ -195,6 +195,38 @@ def test_the_cart_says_when_a_lines_discount_is_more_than_the_budget_left(fest, 
     assert only_line(fest.checkout(bruno))["unit_price"]["amount"] == FESTIVAL
 
 
+# -- search follows the limits ---------------------------------------------------------------------
+
+def in_campaign(fest: Festival, campaign: dict) -> set[int]:
+    response = fest.client.get("/api/v1/search", query_string={"campaign": campaign["slug"]})
+    assert response.status_code == 200, response.get_json()
+    return {item["id"] for item in response.get_json()["items"]}
+
+
+def test_when_the_budget_runs_out_every_product_leaves_the_campaign_in_search_and_comes_back_on_cancel(
+        fest, make, runner):
+    campaign = fest.running((fest.cn, fest.tea), (fest.india, fest.shawl), budget={"amount": "30.00", "currency": "CNY"})
+    assert runner.invoke(args=["worker", "--once"]).exit_code == 0            # the index learns of the start
+    assert in_campaign(fest, campaign) == {fest.tea["id"], fest.shawl["id"]}
+    ana = make.user("shopper")
+    order = fest.buy(ana, [(fest.tea, 1)])                                    # spends the whole budget
+
+    assert in_campaign(fest, campaign) == set()                               # the shawl too, untouched itself
+    cancel(fest, ana, order)
+    assert in_campaign(fest, campaign) == {fest.tea["id"], fest.shawl["id"]}
+
+
+def test_a_product_capped_out_leaves_the_campaign_in_search_and_comes_back_on_cancel(fest, make, runner):
+    campaign = fest.running((fest.cn, fest.tea), (fest.india, fest.shawl), stock_cap=2)
+    assert runner.invoke(args=["worker", "--once"]).exit_code == 0
+    ana = make.user("shopper")
+    order = fest.buy(ana, [(fest.tea, 2)])
+
+    assert in_campaign(fest, campaign) == {fest.shawl["id"]}
+    cancel(fest, ana, order)
+    assert in_campaign(fest, campaign) == {fest.tea["id"], fest.shawl["id"]}
+
+
 # -- per-customer limit -------------------------------------------------------------------------
 
 def test_a_customer_past_the_limit_pays_the_list_price_and_the_cart_says_why(fest, make):
