@@ -191,8 +191,11 @@ class ReportArgs(LocaleArgs):
 class ReportRowSchema(BaseSchema):
     orders = fields.Integer()
     units = fields.Integer()
-    gmv = fields.Nested(MoneySchema)
+    gmv = fields.Nested(MoneySchema, metadata={"description": "What paid orders charged for the campaign's lines."})
     discount = fields.Nested(MoneySchema)
+    refunded = fields.Nested(MoneySchema, metadata={
+        "description": "The part of gmv refunded (a vendor order's refunds spread over its lines pro rata)."})
+    net_gmv = fields.Nested(MoneySchema, metadata={"description": "gmv - refunded."})
     currency = fields.String()
     origin_country = fields.String()
     vendor_id = fields.Integer()

@@ -522,47 +522,54 @@ def _event_data(campaign: Campaign) -> dict[str, Any]:
 # -- results -----------------------------------------------------------------
 
 def report(session: Session, user: User, campaign_id: int, currency: str, table: RateTable) -> dict[str, Any]:
-    """Orders, units, GMV and discount given: per currency and in `currency`, by country and vendor."""
+    """Orders, units, GMV, discount given and refunds: per currency and in `currency`, by country and vendor.
+
+    `gmv` is what paid orders charged for the campaign's lines; `refunded` is the part of it given back
+    (a vendor order's refunds spread over its lines pro rata, rounded half up), `net_gmv` the rest."""
     from marketplace.checkout.models import Order, OrderLine, OrderStatus, VendorOrder
 
     _require_manager(user)
     campaign = find(session, campaign_id)
     counted = (OrderStatus.PAID, OrderStatus.COMPLETED, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED)
     rows = session.execute(
-        select(OrderLine, Order.currency, Vendor.id, Vendor.display_name, Vendor.country, Vendor.msme_class)
+        select(OrderLine.order_id, OrderLine.quantity, OrderLine.line_total_amount, OrderLine.list_price_amount,
+               OrderLine.unit_price_amount, Order.currency, VendorOrder.subtotal_amount, VendorOrder.refunded_amount,
+               Vendor.id, Vendor.display_name, Vendor.country, Vendor.msme_class)
         .join(Order, Order.id == OrderLine.order_id)
         .join(VendorOrder, VendorOrder.id == OrderLine.vendor_order_id)
         .join(Vendor, Vendor.id == VendorOrder.vendor_id)
-        .where(Order.status.in_(counted))).all()
+        .where(Order.status.in_(counted), OrderLine.campaign["campaign_id"].as_integer() == campaign.id)).all()
     zero = Money.zero(currency)
-    totals = {"orders": set(), "units": 0, "gmv": zero, "discount": zero}
+
+    def bucket(**keys: Any) -> dict[str, Any]:
+        money = Money.zero(keys.get("currency", currency))
+        return {**keys, "orders": set(), "units": 0, "gmv": money, "discount": money, "refunded": money,
+                "net_gmv": money}
+
+    totals = bucket()
     per_currency: dict[str, dict[str, Any]] = {}
     by_country: dict[str, dict[str, Any]] = {}
     by_vendor: dict[int, dict[str, Any]] = {}
     msme_gmv = zero
-    for line, order_currency, vendor_id, vendor_name, country, msme_class in rows:
-        if not line.campaign or line.campaign.get("campaign_id") != campaign.id:
-            continue
-        gmv = line.line_total
-        discount = (line.list_price - line.unit_price) * line.quantity
-        gmv_converted, discount_converted = table.convert(gmv, currency), table.convert(discount, currency)
-        slot = per_currency.setdefault(order_currency, {"currency": order_currency, "orders": set(), "units": 0,
-                                                        "gmv": Money.zero(order_currency),
-                                                        "discount": Money.zero(order_currency)})
-        for bucket in (totals, slot,
-                       by_country.setdefault(country, {"origin_country": country, "orders": set(), "units": 0,
-                                                       "gmv": zero, "discount": zero}),
-                       by_vendor.setdefault(vendor_id, {"vendor_id": vendor_id, "vendor": vendor_name,
-                                                        "origin_country": country, "msme_class": msme_class,
-                                                        "orders": set(), "units": 0, "gmv": zero,
-                                                        "discount": zero})):
-            bucket["orders"].add(line.order_id)
-            bucket["units"] += line.quantity
-            converted = bucket is not slot
-            bucket["gmv"] = bucket["gmv"] + (gmv_converted if converted else gmv)
-            bucket["discount"] = bucket["discount"] + (discount_converted if converted else discount)
+    for (order_id, quantity, line_total, list_price, unit_price, order_currency, subtotal, refunded_total,
+         vendor_id, vendor_name, country, msme_class) in rows:
+        gmv = Money(line_total, order_currency)
+        refunded = (Money(line_total * min(refunded_total, subtotal) / subtotal, order_currency)
+                    if subtotal and refunded_total else Money.zero(order_currency))
+        amounts = {"gmv": gmv, "discount": Money((list_price - unit_price) * quantity, order_currency),
+                   "refunded": refunded, "net_gmv": gmv - refunded}
+        converted = {name: table.convert(value, currency) for name, value in amounts.items()}
+        slot = per_currency.setdefault(order_currency, bucket(currency=order_currency))
+        for target in (totals, slot,
+                       by_country.setdefault(country, bucket(origin_country=country)),
+                       by_vendor.setdefault(vendor_id, bucket(vendor_id=vendor_id, vendor=vendor_name,
+                                                              origin_country=country, msme_class=msme_class))):
+            target["orders"].add(order_id)
+            target["units"] += quantity
+            for name, value in (amounts if target is slot else converted).items():
+                target[name] = target[name] + value
         if msme_class in ("micro", "small", "medium"):
-            msme_gmv = msme_gmv + gmv_converted
+            msme_gmv = msme_gmv + converted["gmv"]
 
     def finish(bucket: dict[str, Any]) -> dict[str, Any]:
         return {**bucket, "orders": len(bucket["orders"])}
@@ -586,20 +593,21 @@ def report_csv(data: dict[str, Any]) -> str:
 
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["section", "key", "orders", "units", "gmv", "discount", "currency"])
-    totals = data["totals"]
-    writer.writerow(["total", "", totals["orders"], totals["units"], totals["gmv"].amount,
-                     totals["discount"].amount, data["currency"]])
+    writer.writerow(["section", "key", "orders", "units", "gmv", "discount", "currency", "refunded", "net_gmv"])
+
+    def write(section: str, key: str, row: dict[str, Any], row_currency: str) -> None:
+        writer.writerow([section, key, row["orders"], row["units"], row["gmv"].amount, row["discount"].amount,
+                         row_currency, row["refunded"].amount, row["net_gmv"].amount])
+
+    write("total", "", data["totals"], data["currency"])
     for row in data["per_currency"]:
-        writer.writerow(["currency", row["currency"], row["orders"], row["units"], row["gmv"].amount,
-                         row["discount"].amount, row["currency"]])
+        write("currency", row["currency"], row, row["currency"])
     for row in data["by_origin_country"]:
-        writer.writerow(["origin_country", row["origin_country"], row["orders"], row["units"], row["gmv"].amount,
-                         row["discount"].amount, data["currency"]])
+        write("origin_country", row["origin_country"], row, data["currency"])
     for row in data["by_vendor"]:
-        writer.writerow(["vendor", f"{row['vendor_id']} {row['vendor']}", row["orders"], row["units"],
-                         row["gmv"].amount, row["discount"].amount, data["currency"]])
-    writer.writerow(["msme_share", "", "", "", data["msme_share"] if data["msme_share"] is not None else "", "", ""])
+        write("vendor", f"{row['vendor_id']} {row['vendor']}", row, data["currency"])
+    writer.writerow(["msme_share", "", "", "", data["msme_share"] if data["msme_share"] is not None else "", "", "",
+                     "", ""])
     return out.getvalue()
 
 

@@ -881,6 +881,32 @@ def test_an_empty_report_has_zeros_and_no_msme_share(fest, client):
     assert report["per_currency"] == [] and report["msme_share"] is None
 
 
+def test_the_report_shows_refunds_spread_over_the_refunded_vendor_orders_lines(fest, client, make):
+    campaign = fest.running((fest.cn, fest.tea), (fest.india, fest.shawl))
+    order = fest.buy(make.user("shopper"), [(fest.tea, 2), (fest.shawl, 1)], currency="CNY", pay=True)
+    tea_part = next(p for p in order["vendor_orders"] if p["vendor_id"] == fest.cn["id"])
+    half = Money(dec(tea_part["subtotal"]) / 2, "CNY")
+    response = client.post(f"{ORDERS}/{order['id']}/refunds",
+                           json={"vendor_order_id": tea_part["id"],
+                                 "amount": {"amount": str(half.amount), "currency": "CNY"}},
+                           headers=make.user("admin")["headers"])
+    assert response.status_code == 201, response.get_json()
+    url = f"{CAMPAIGNS}/{campaign['id']}/report"
+    report = client.get(url, query_string={"currency": "CNY"}, headers=fest.manager["headers"]).get_json()
+
+    totals, vendors = report["totals"], _rows(report, "by_vendor", "vendor_id")
+    assert dec(totals["refunded"]) == half.amount                               # only the tea's vendor order
+    assert dec(totals["net_gmv"]) == dec(totals["gmv"]) - half.amount
+    assert dec(vendors[fest.cn["id"]]["refunded"]) == half.amount
+    assert dec(vendors[fest.india["id"]]["refunded"]) == 0
+    assert dec(vendors[fest.india["id"]]["net_gmv"]) == dec(vendors[fest.india["id"]]["gmv"])
+    assert totals["orders"] == 1 and totals["units"] == 3                       # still a sale, partly refunded
+    rows = {(r["section"], r["key"]): r for r in csv.DictReader(io.StringIO(client.get(
+        url, query_string={"currency": "CNY", "format": "csv"}, headers=fest.manager["headers"]).get_data(as_text=True)))}
+    assert Decimal(rows[("total", "")]["refunded"]) == half.amount
+    assert Decimal(rows[("total", "")]["net_gmv"]) == dec(totals["net_gmv"])
+
+
 def test_the_csv_report_has_the_same_numbers(fest, client, make):
     campaign = fest.running((fest.cn, fest.tea), (fest.india, fest.shawl))
     fest.buy(make.user("shopper"), [(fest.tea, 2), (fest.shawl, 1)], currency="CNY", pay=True)
