@@ -89,6 +89,8 @@ class Config:
     PARTNER_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("PARTNER_WEBHOOK_MAX_ATTEMPTS", 10))
     PARTNER_WEBHOOK_BACKOFF_SECONDS = int(os.environ.get("PARTNER_WEBHOOK_BACKOFF_SECONDS", 60))
     PARTNER_WEBHOOK_BACKOFF_CAP_SECONDS = int(os.environ.get("PARTNER_WEBHOOK_BACKOFF_CAP_SECONDS", 3600))
+    #: On-premise installs only: webhooks may also reach private, unique-local, CGNAT and reserved addresses.
+    PARTNER_WEBHOOK_ALLOW_PRIVATE = os.environ.get("PARTNER_WEBHOOK_ALLOW_PRIVATE", "0") == "1"
 
     # Search
     SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "embedded")

@@ -10,6 +10,14 @@ the event processed. `send_due` (a worker job) POSTs due deliveries:
 A failure (network error, timeout, non-2xx) is retried with exponential
 backoff (1, 2, 4, ... minutes, capped at an hour; 10 attempts over about
 four hours by default) with the same body and event id; every attempt is kept.
+
+Webhook URLs must not turn our servers against our own network (SSRF): see
+`Destinations`. `check_url` refuses, at registration, a host that is or resolves
+to a disallowed address; since DNS answers can change later (DNS rebinding),
+`_post` resolves the host again for every attempt, refuses (a failed attempt,
+retried like any other) if any address is disallowed, and connects to a vetted
+address itself, so no second lookup happens between the check and the connect.
+Redirects are never followed.
 """
 from __future__ import annotations
 
@@ -20,11 +28,14 @@ import ipaddress
 import json
 import logging
 import secrets
+import socket
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import requests
 from cryptography.fernet import Fernet
@@ -32,9 +43,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from flask_babel import gettext as _
+from requests.adapters import HTTPAdapter
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
+from urllib3.exceptions import ConnectTimeoutError
 
 from marketplace import events
 from marketplace.clock import now
@@ -56,6 +69,7 @@ log = logging.getLogger(__name__)
 
 MAX_WEBHOOKS_PER_PARTNER = 20
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+DEFAULT_PORTS = {"http": 80, "https": 443}
 #: Which key scope a subscription to each event needs.
 EVENT_SCOPES = {"order.created": Scope.ORDERS_READ, "order.paid": Scope.ORDERS_READ,
                 "order.cancelled": Scope.ORDERS_READ, "order.refunded": Scope.ORDERS_READ,
@@ -86,8 +100,80 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 
 # -- subscriptions -----------------------------------------------------------
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class RefusedDestination(Exception):
+    """A host that is, or resolves to, an address webhooks must not reach."""
+
+    def __init__(self, host: str, address: IPAddress, kind: str) -> None:
+        what = f"{host} is" if host == str(address) else f"{host} resolves to {address},"
+        super().__init__(f"{what} a {kind} address; webhooks only reach public addresses")
+        self.address = address
+
+
+@dataclass(frozen=True)
+class Destinations:
+    """Which addresses our servers may POST webhooks to: public unicast ones, and loopback outside production.
+
+    `PARTNER_WEBHOOK_ALLOW_PRIVATE` (on-premise installs) also lets through private, unique-local, carrier-grade
+    NAT and reserved ones. Link-local (cloud metadata at 169.254.169.254 lives there), multicast and unspecified
+    addresses (0.0.0.0 reaches this very host) are never allowed.
+    """
+
+    allow_loopback: bool
+    allow_private: bool
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Destinations:
+        return cls(allow_loopback=config.get("ENV_NAME") != "production",
+                   allow_private=bool(config.get("PARTNER_WEBHOOK_ALLOW_PRIVATE")))
+
+    def refusal(self, address: IPAddress) -> str | None:
+        """What kind of address this is if webhooks may not reach it; None if they may."""
+        if isinstance(address, ipaddress.IPv6Address):  # an IPv4 address carried in IPv6 is judged as itself
+            address = address.ipv4_mapped or address.sixtofour or address
+        if address.is_loopback:
+            return None if self.allow_loopback else "loopback"
+        if address.is_unspecified:
+            return "unspecified"
+        if address.is_multicast:
+            return "multicast"
+        if address.is_link_local:
+            return "link-local"
+        if self.allow_private:
+            return None
+        if address.is_private:
+            return "private"
+        # `is_global` is False for carrier-grade NAT (100.64.0.0/10), which is not `is_private`
+        if address.is_reserved or not address.is_global or getattr(address, "is_site_local", False):
+            return "reserved"
+        return None
+
+    def resolve(self, host: str, port: int) -> list[IPAddress]:
+        """Every address a connection to `host` could use, once all are allowed; else RefusedDestination.
+
+        Raises socket.gaierror (an OSError) when the name does not resolve, and ValueError when it cannot be a
+        host name at all (a label over 63 characters, a NUL byte).
+        """
+        try:
+            addresses = [ipaddress.ip_address(host)]
+        except ValueError:  # a name; getaddrinfo also reads the numeric forms ip_address rejects (10.1, 0x7f000001)
+            infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+            addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
+        for address in addresses:
+            kind = self.refusal(address)
+            if kind:
+                raise RefusedDestination(host, address, kind)
+        return addresses
+
+
 def check_url(url: str) -> str:
-    """https anywhere; plain http only to a loopback host outside production."""
+    """https to a public address; plain http only to a loopback host outside production (see `Destinations`).
+
+    A host name that does not resolve now is accepted (its DNS may be down or not set up yet): every delivery
+    resolves it again and refuses a disallowed address then, so accepting it opens nothing.
+    """
     bad = Invalid(PartnerErrorCode.INVALID_WEBHOOK_URL,
                   _("Webhook URLs must be https (http only to 127.0.0.1, localhost or ::1 outside production)."),
                   field="url")
@@ -101,12 +187,21 @@ def check_url(url: str) -> str:
     host = (parts.hostname or "").lower()
     if not host or parts.username or parts.password or parts.fragment:
         raise bad
-    if parts.scheme == "https":
-        return url
     production = current_app.config.get("ENV_NAME") == "production"
-    if parts.scheme == "http" and not production and (host in LOOPBACK_HOSTS or _is_loopback(host)):
-        return url
-    raise bad
+    loopback_http = parts.scheme == "http" and not production and (host in LOOPBACK_HOSTS or _is_loopback(host))
+    if parts.scheme != "https" and not loopback_http:
+        raise bad
+    try:
+        Destinations.from_config(current_app.config).resolve(host, parts.port or DEFAULT_PORTS[parts.scheme])
+    except RefusedDestination as refused:
+        raise Invalid(PartnerErrorCode.INVALID_WEBHOOK_URL,
+                      _("Webhook URLs must point to public addresses; %(address)s is private, internal or reserved.",
+                        address=str(refused.address)), field="url") from None
+    except ValueError:
+        raise bad from None
+    except OSError:  # does not resolve (now): see the docstring
+        pass
+    return url
 
 
 def _is_loopback(host: str) -> bool:
@@ -254,20 +349,67 @@ def _claim(session: Session, batch: int, lease: timedelta) -> list[int]:
     return ids
 
 
-def _post(url: str, secret: str, body: bytes, event_id: str, timeout: float) -> tuple[int | None, str | None]:
+class _ServerNameAdapter(HTTPAdapter):
+    """https to an IP address while TLS (SNI and the certificate check) still uses the URL's host name."""
+
+    def __init__(self, server_hostname: str) -> None:
+        self.server_hostname = server_hostname  # before super().__init__(), which builds the pool manager
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, server_hostname=self.server_hostname, **kwargs)
+
+
+def _post_to(parts: SplitResult, host: str, port: int, address: IPAddress, body: bytes, headers: dict[str, str],
+             timeout: float) -> requests.Response:
+    """POST to `address`, a vetted address of `host`: connecting to it directly leaves no second DNS lookup that
+    could answer differently. The Host header and TLS keep the URL's own host name."""
+    name = f"[{host}]" if ":" in host else host
+    pinned = f"[{address}]" if address.version == 6 else str(address)
+    headers = {**headers, "Host": name if port == DEFAULT_PORTS[parts.scheme] else f"{name}:{port}"}
+    with requests.Session() as http:
+        if parts.scheme == "https":
+            http.mount("https://", _ServerNameAdapter(host))
+        return http.post(parts._replace(netloc=f"{pinned}:{port}").geturl(), data=body, headers=headers,
+                         timeout=timeout, allow_redirects=False)
+
+
+def _never_connected(error: requests.RequestException) -> bool:
+    """The connection itself failed (refused, unreachable, connect timeout): nothing was sent."""
+    return isinstance(getattr(error.args[0] if error.args else None, "reason", None), ConnectTimeoutError)
+
+
+def _post(url: str, secret: str, body: bytes, event_id: str, timeout: float,
+          destinations: Destinations) -> tuple[int | None, str | None]:
+    try:
+        parts = urlsplit(url)
+        host, port = (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS[parts.scheme]
+    except (ValueError, KeyError):
+        return None, f"not an http(s) URL: {url}"[:1000]
+    try:
+        addresses = destinations.resolve(host, port)
+    except RefusedDestination as refused:
+        return None, f"refused: {refused}"
+    except (OSError, ValueError) as error:
+        return None, f"cannot resolve {host}: {error}"[:1000]
     timestamp = int(time.time())
     headers = {"Content-Type": "application/json", "User-Agent": "BuyBRICS-Webhooks/1",
                "X-BuyBRICS-Event-Id": event_id, "X-BuyBRICS-Timestamp": str(timestamp),
                "X-BuyBRICS-Signature": sign(secret, timestamp, body)}
-    try:
-        response = requests.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
-    except requests.Timeout:
-        return None, f"timeout after {timeout:g} s"
-    except requests.RequestException as error:
-        return None, f"{type(error).__name__}: {error}"[:1000]
-    if 200 <= response.status_code < 300:
-        return response.status_code, None
-    return response.status_code, f"HTTP {response.status_code}"
+    error = None
+    for address in addresses:  # in the resolver's order; the next one only when no connection could be made
+        try:
+            response = _post_to(parts, host, port, address, body, headers, timeout)
+        except requests.RequestException as failure:
+            error = (f"timeout after {timeout:g} s" if isinstance(failure, requests.Timeout)
+                     else f"{type(failure).__name__}: {failure}"[:1000])
+            if _never_connected(failure):
+                continue
+            return None, error
+        if 200 <= response.status_code < 300:
+            return response.status_code, None
+        return response.status_code, f"HTTP {response.status_code}"
+    return None, error
 
 
 def send_due(session: Session, batch: int = 50) -> int:
@@ -275,6 +417,7 @@ def send_due(session: Session, batch: int = 50) -> int:
     config = current_app.config
     timeout = float(config.get("PARTNER_WEBHOOK_TIMEOUT_SECONDS", 5))
     max_attempts = int(config.get("PARTNER_WEBHOOK_MAX_ATTEMPTS", 10))
+    destinations = Destinations.from_config(config)
     ids = _claim(session, batch, timedelta(seconds=timeout * 2 + 60))
     secrets_by_webhook: dict[int, str] = {}
     for delivery_id in ids:
@@ -288,7 +431,8 @@ def send_due(session: Session, batch: int = 50) -> int:
         url, event_id, body = webhook.url, delivery.event_id, delivery.body.encode()
         session.commit()  # no transaction stays open while the network call runs
         started = time.monotonic()
-        status_code, error = _post(url, secrets_by_webhook[webhook.id], body, event_id, timeout)
+        status_code, error = _post(url, secrets_by_webhook[webhook.id], body, event_id, timeout,
+                                   destinations)
         duration_ms = int((time.monotonic() - started) * 1000)
         delivery = session.get(WebhookDelivery, delivery_id)
         if delivery is None:

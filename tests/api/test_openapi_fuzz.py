@@ -7,33 +7,11 @@ soon as it is in the spec.
 """
 from __future__ import annotations
 
-import json
-
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
-from schemathesis.checks import (
-    content_type_conformance,
-    not_a_server_error,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from marketplace.accounts.models import Role
-
-@schemathesis.serializer("application/x-ndjson", "application/jsonl")
-def json_lines(_context, value) -> bytes:
-    """Partner bulk syncs are JSON Lines: one listing per line."""
-    items = value if isinstance(value, list) else [value]
-    return "\n".join(json.dumps(item, default=str) for item in items).encode()
-
-
-CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
-
-
-@pytest.fixture
-def api_schema(app):
-    return schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+from tests.api.fuzz_support import CHECKS, api_schema, fuzz_settings  # noqa: F401 - api_schema: the fixture used below
 
 
 @pytest.fixture
@@ -89,7 +67,6 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=30, derandomize=True, deadline=None,
-          suppress_health_check=list(HealthCheck), database=None)
+@fuzz_settings(max_examples=30)
 def test_api_conforms_to_its_openapi_schema(case, callers):
     case.call_and_validate(headers=headers_for(case, callers), checks=CHECKS)

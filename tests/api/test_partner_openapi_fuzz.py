@@ -5,30 +5,12 @@ Any 5xx, or a response that breaks the documented schema, status codes or conten
 """
 from __future__ import annotations
 
-import json
-
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
 
 from marketplace.accounts.models import Role
-from tests.api.test_openapi_fuzz import CHECKS
+from tests.api.fuzz_support import CHECKS, api_schema, fuzz_settings  # noqa: F401 - api_schema: the fixture used below
 from tests.api.test_partner_listings import LISTINGS, listing
-
-
-@schemathesis.serializer("application/x-ndjson", "application/jsonl")
-def json_lines(_ctx, value) -> bytes:
-    """Bodies for `POST /partner/listings/jobs` (its schema is a string: the JSON Lines text).
-
-    Registered on import, so it also serves the general fuzz test whenever both modules are collected."""
-    if isinstance(value, bytes):
-        return value
-    return value.encode() if isinstance(value, str) else json.dumps(value).encode()
-
-
-@pytest.fixture
-def api_schema(app):
-    return schemathesis.openapi.from_wsgi("/api/openapi.json", app)
 
 
 @pytest.fixture
@@ -50,7 +32,7 @@ schema = schemathesis.pytest.from_fixture("api_schema").include(path_regex=r"^/a
 
 
 @schema.parametrize()
-@settings(max_examples=25, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@fuzz_settings(max_examples=25)
 def test_partner_api_conforms_to_its_openapi_schema(case, callers):
     headers = callers["vendor"] if "/vendors/" in case.operation.path else callers["partner"]
     case.call_and_validate(headers=headers, checks=CHECKS)

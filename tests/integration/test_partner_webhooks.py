@@ -1,7 +1,9 @@
-"""Webhooks out: signed deliveries to a real HTTP receiver on 127.0.0.1, retries with backoff, entitlement.
+"""Webhooks out: signed deliveries to a real HTTP receiver on 127.0.0.1, retries with backoff, entitlement,
+and the guard that keeps webhooks off internal addresses (SSRF, DNS rebinding).
 
 Requests are made without an app context held by the test; the worker runs through
 `flask worker --once` (the CLI runner), with the clock frozen to step through the backoff.
+Name lookups go through a fake DNS (`dns`): names under `.example` resolve only as a test says.
 """
 from __future__ import annotations
 
@@ -80,6 +82,26 @@ def closed_port() -> int:
     port = sock.getsockname()[1]
     sock.close()
     return port
+
+
+@pytest.fixture(autouse=True)
+def dns(monkeypatch) -> dict[str, list[str]]:
+    """A fake DNS for names under `.example` (a name maps to its addresses; unknown ones do not resolve);
+    other names and IP addresses go to the real resolver. Tests change answers between steps to rebind a name."""
+    answers: dict[str, list[str]] = {}
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if not name.rstrip(".").endswith(".example"):
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        if name not in answers:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "",
+                 (address, port, 0, 0) if ":" in address else (address, port)) for address in answers[name]]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return answers
 
 
 @pytest.fixture
@@ -328,6 +350,142 @@ def test_in_production_even_loopback_needs_https(app, client, partner):
     finally:
         app.config["ENV_NAME"] = saved
     assert_problem(response, 422, "invalid_webhook_url", field="url")
+
+
+@pytest.mark.parametrize("url", [
+    "https://10.0.0.1/hooks",
+    "https://192.168.1.5/hooks",
+    "https://172.16.0.1:8443/hooks",
+    "https://169.254.169.254/latest/meta-data/",      # cloud metadata
+    "https://[fe80::1]/hooks",
+    "https://[fd00::1]/hooks",
+    "https://[::ffff:10.0.0.1]/hooks",                 # IPv4-mapped IPv6
+    "https://[2002:a00:1::]/hooks",                    # 6to4 wrapping 10.0.0.1
+    "https://100.64.0.1/hooks",                        # carrier-grade NAT
+    "https://0.0.0.0/hooks",
+    "https://[::]/hooks",
+    "https://224.0.0.1/hooks",
+    "https://240.0.0.1/hooks",
+    "https://0x0a000001/hooks",                        # 10.0.0.1 in a numeric form the resolver reads
+    "https://internal.partner.example/hooks",          # a name for a private address
+    "https://mixed.partner.example/hooks",             # a public and a private address
+])
+def test_webhook_urls_may_not_point_at_internal_addresses(client, partner, dns, url):
+    dns["internal.partner.example"] = ["10.1.2.3"]
+    dns["mixed.partner.example"] = ["93.184.215.14", "192.168.0.9"]
+
+    response = client.post(WEBHOOKS, json={"url": url, "events": ["listing.updated"]}, headers=partner["headers"])
+
+    body = assert_problem(response, 422, "invalid_webhook_url", field="url")
+    assert "public" in body["detail"]
+    assert client.get(WEBHOOKS, headers=partner["headers"]).get_json()["total"] == 0
+
+
+@pytest.mark.parametrize("url", [
+    "https://93.184.215.14/hooks",
+    "https://[2606:4700:4700::1111]:8443/hooks",
+    "https://erp.partner.example/hooks",               # resolves to public addresses only
+    "https://not-yet.partner.example/hooks",           # does not resolve yet: checked again at each delivery
+])
+def test_webhook_urls_to_public_addresses_are_accepted(client, partner, dns, url):
+    dns["erp.partner.example"] = ["93.184.215.14", "2606:2800:220:1::248"]
+    subscribe(client, partner, url)
+
+
+@pytest.mark.parametrize("url", ["https://127.0.0.1/hooks", "https://[::1]/hooks", "https://localhost/hooks",
+                                 "https://loop.partner.example/hooks"])
+def test_in_production_no_webhook_points_at_loopback(client, partner, dns, monkeypatch, app, url):
+    dns["loop.partner.example"] = ["127.0.0.1"]
+    monkeypatch.setitem(app.config, "ENV_NAME", "production")
+
+    response = client.post(WEBHOOKS, json={"url": url, "events": ["listing.updated"]}, headers=partner["headers"])
+
+    assert_problem(response, 422, "invalid_webhook_url", field="url")
+
+
+def test_an_on_premise_install_may_allow_private_addresses_but_never_link_local(app, client, partner, monkeypatch):
+    monkeypatch.setitem(app.config, "PARTNER_WEBHOOK_ALLOW_PRIVATE", True)
+
+    subscribe(client, partner, "https://10.0.0.1/hooks")
+    subscribe(client, partner, "https://[fd00::1]/hooks")
+    response = client.post(WEBHOOKS, json={"url": "https://169.254.169.254/", "events": ["listing.updated"]},
+                           headers=partner["headers"])
+    assert_problem(response, 422, "invalid_webhook_url", field="url")
+
+
+def point_at(app, webhook_id: int, url: str) -> None:
+    """Store a webhook URL as it is (the send-time guard must hold whatever the stored URL says)."""
+    with app.app_context():
+        db.session.get(Webhook, webhook_id).url = url
+        db.session.commit()
+        db.session.remove()
+
+
+def test_a_name_rebound_to_a_private_address_after_registration_is_not_posted_to(app, client, runner, dns, vendor,
+                                                                                 partner, receiver, T0):
+    """DNS rebinding: the name passed the check at registration, then its answer gains a private address.
+    Every delivery resolves the name again and posts only when all its addresses are allowed."""
+    dns["hooks.partner.example"] = ["93.184.215.14"]
+    hook = subscribe(client, partner, "https://hooks.partner.example/hooks")
+    port = receiver.url.rsplit(":", 1)[1]
+    point_at(app, hook["id"], f"http://hooks.partner.example:{port}/hooks")  # the local receiver, by name
+    dns["hooks.partner.example"] = ["127.0.0.1", "10.1.2.3"]
+    clock.freeze(T0)
+    sync(client, partner, listing(vendor, "rebound-1"))
+
+    work(runner)
+
+    assert receiver.requests == []
+    [delivery] = deliveries(client, partner, hook["id"])
+    [attempt] = delivery["attempts"]
+    assert delivery["status"] == "pending" and attempt["status_code"] is None
+    assert attempt["error"] == ("refused: hooks.partner.example resolves to 10.1.2.3, a private address; "
+                                "webhooks only reach public addresses")
+
+    dns["hooks.partner.example"] = ["127.0.0.1"]  # the answer is clean again: the retry goes through
+    clock.freeze(T0 + timedelta(minutes=1))
+    work(runner)
+
+    [request] = receiver.requests
+    assert request["headers"]["Host"] == f"hooks.partner.example:{port}"
+    assert verify(request, hook["secret"])["data"]["external_id"] == "rebound-1"
+    [delivery] = deliveries(client, partner, hook["id"])
+    assert delivery["status"] == "delivered" and len(delivery["attempts"]) == 2
+
+
+def test_deliveries_refused_for_good_are_given_up_like_other_failures(app, client, runner, dns, vendor, partner,
+                                                                    monkeypatch, T0):
+    monkeypatch.setitem(app.config, "PARTNER_WEBHOOK_MAX_ATTEMPTS", 2)
+    dns["hooks.partner.example"] = ["93.184.215.14"]
+    hook = subscribe(client, partner, "https://hooks.partner.example/hooks")
+    dns["hooks.partner.example"] = ["fe80::1"]
+    clock.freeze(T0)
+    sync(client, partner, listing(vendor, "link-local-1"))
+
+    work(runner)
+    clock.freeze(T0 + timedelta(minutes=1))
+    work(runner)
+
+    [delivery] = deliveries(client, partner, hook["id"])
+    assert delivery["status"] == "failed"
+    assert [a["error"].split(";")[0] for a in delivery["attempts"]] == [
+        "refused: hooks.partner.example resolves to fe80::1, a link-local address"] * 2
+
+
+def test_a_name_with_several_addresses_is_tried_in_turn_when_one_refuses_connections(app, client, runner, dns,
+                                                                                      vendor, partner, receiver):
+    port = receiver.url.rsplit(":", 1)[1]
+    dns["dual.partner.example"] = ["127.0.0.2", "127.0.0.1"]  # nothing listens on 127.0.0.2
+    hook = subscribe(client, partner, f"{receiver.url}/dual")
+    point_at(app, hook["id"], f"http://dual.partner.example:{port}/dual")
+    sync(client, partner, listing(vendor, "dual-1"))
+
+    work(runner)
+
+    [request] = receiver.requests
+    assert verify(request, hook["secret"])["data"]["external_id"] == "dual-1"
+    [delivery] = deliveries(client, partner, hook["id"])
+    assert delivery["status"] == "delivered" and len(delivery["attempts"]) == 1
 
 
 def test_events_are_checked_against_the_list_and_the_keys_scopes(client, make, partner):
