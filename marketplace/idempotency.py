@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import IO, Any
 
 from flask import current_app, request
 from flask_babel import gettext as _
@@ -28,6 +31,8 @@ HEADER = "Idempotency-Key"
 LOCK = timedelta(seconds=60)
 #: Keys are kept at least this long, whatever IDEMPOTENCY_TTL_HOURS says (clients retry for up to a day).
 MIN_TTL = timedelta(hours=24)
+#: A raw body being fingerprinted stays in memory up to this size, then goes to a temporary file.
+SPOOL_IN_MEMORY = 1024 * 1024
 
 
 class IdempotencyCode:
@@ -65,6 +70,23 @@ def request_key() -> str:
 
 def fingerprint(body: Any) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str, separators=(",", ":")).encode()).hexdigest()
+
+
+@contextmanager
+def fingerprint_stream(stream: IO[bytes], label: str) -> Iterator[tuple[str, IO[bytes]]]:
+    """Fingerprint a raw body too large to parse: gives the digest and a rewound copy to read the body from.
+
+    The body is read once, in chunks: SHA-256 of `label` (the operation, so that a raw body never
+    matches another operation's JSON fingerprint under the same key), a newline, then the bytes.
+    The copy is in memory up to SPOOL_IN_MEMORY, then a temporary file, removed on leaving.
+    """
+    digest = hashlib.sha256(label.encode() + b"\n")
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as copy:
+        for chunk in iter(lambda: stream.read(64 * 1024), b""):
+            digest.update(chunk)
+            copy.write(chunk)
+        copy.seek(0)
+        yield digest.hexdigest(), copy
 
 
 def _claim(session: Session, scope: str, key: str, digest: str) -> IdempotencyRecord:
@@ -106,14 +128,16 @@ def _claim(session: Session, scope: str, key: str, digest: str) -> IdempotencyRe
 
 
 def run(session: Session, scope: str, key: str, body: Any,
-        action: Callable[[IdempotencyRecord], tuple[int, Any]]) -> tuple[int, Any]:
+        action: Callable[[IdempotencyRecord], tuple[int, Any]], *, digest: str | None = None) -> tuple[int, Any]:
     """Run `action` once per (scope, key); replay its stored (status, JSON body) afterwards.
 
     `action` gets the record: it stores what it created in `record.resource_id`
     (committing with its own work) so that a retry after a crash resumes.
     A domain error (4xx) is stored and replayed like a success.
+    The request is told apart by `fingerprint(body)`, or by `digest` when given
+    (e.g. from `fingerprint_stream` for a raw body; `body` is then ignored).
     """
-    record = _claim(session, scope, key, fingerprint(body))
+    record = _claim(session, scope, key, digest if digest is not None else fingerprint(body))
     if record.status == "completed":
         stored_error = replay_problem(record.response_status, record.response_body)
         if stored_error is not None:

@@ -15,13 +15,16 @@ import secrets
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import wraps
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import OperationalError
 
+from marketplace.clock import now
 from marketplace.errors import PROBLEM_MEDIA_TYPE, Forbidden, Unauthorized
 from marketplace.extensions import db
 from marketplace.partners.errors import PartnerErrorCode
@@ -34,6 +37,8 @@ SECURITY_SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "bbp_<id>
                    "description": "Partner API key (`flask partners create` / `flask partners keys create`)."}
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 _SECRET_ALPHABET = string.ascii_letters + string.digits
+#: `last_used_at` is written at most this often per key (not on every request).
+LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
 def generate_key() -> tuple[str, str]:
@@ -72,20 +77,43 @@ def _bearer() -> str:
 
 
 def principal_for_key(key: str) -> PartnerPrincipal | None:
-    """The active key matching `key`, or None (unknown, malformed or revoked)."""
+    """The active key matching `key` (its use recorded), or None (unknown, malformed or revoked)."""
     match = KEY_PATTERN.match(key)
     digest = hash_key(key)
     if match is None:
         return None
     row = db.session.execute(
         select(PartnerApiKey.id, PartnerApiKey.key_hash, PartnerApiKey.scopes, PartnerApiKey.revoked_at,
-               Partner.id, Partner.name)
+               Partner.id, Partner.name, PartnerApiKey.last_used_at)
         .join(Partner, Partner.id == PartnerApiKey.partner_id)
         .where(PartnerApiKey.prefix == match.group(1))
     ).first()
     if row is None or not hmac.compare_digest(row[1], digest) or row[3] is not None:
         return None
+    record_use(row[0], row[6])
     return PartnerPrincipal(partner_id=row[4], name=row[5], key_id=row[0], scopes=tuple(row[2] or ()))
+
+
+def record_use(key_id: int, last_used_at: datetime | None) -> None:
+    """Set the key's `last_used_at`, at most once per LAST_USED_RESOLUTION.
+
+    Most requests find a recent value (read with the key) and write nothing. The
+    write runs on its own connection and commits at once, so it never touches
+    the request's session; the condition makes concurrent requests write once.
+    It is bookkeeping: a lock timeout is logged, never turned into a failed request.
+    """
+    moment = now()
+    cutoff = moment - LAST_USED_RESOLUTION
+    if last_used_at is not None and last_used_at >= cutoff:
+        return
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(update(PartnerApiKey)
+                               .where(PartnerApiKey.id == key_id,
+                                      or_(PartnerApiKey.last_used_at.is_(None), PartnerApiKey.last_used_at < cutoff))
+                               .values(last_used_at=moment))
+    except OperationalError as error:
+        current_app.logger.warning("could not record the use of partner API key %s: %s", key_id, error)
 
 
 def current_partner() -> PartnerPrincipal:

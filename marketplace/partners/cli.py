@@ -75,7 +75,8 @@ def revoke_key(key_id: int | None, prefix: str | None) -> None:
 @keys_cli.command("list")
 @click.option("--partner", "partner_id", required=True, type=int, help="The partner's id.")
 def list_keys(partner_id: int) -> None:
-    """A partner's keys (prefixes and scopes; secrets are never stored)."""
+    """A partner's keys (prefixes, scopes, state, last use; secrets are never stored)."""
     for row in services.list_keys(db.session, partner_id):
         state = f"revoked {row.revoked_at.isoformat()}" if row.revoked_at else "active"
-        click.echo(f"{row.id}\t{row.prefix}\t{','.join(row.scopes)}\t{state}")
+        used = f"last used {row.last_used_at.isoformat()}" if row.last_used_at else "never used"
+        click.echo(f"{row.id}\t{row.prefix}\t{','.join(row.scopes)}\t{state}\t{used}")

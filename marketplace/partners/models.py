@@ -51,6 +51,8 @@ class PartnerApiKey(db.Model):
     scopes: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    #: When the key last authenticated a request (written at most once a minute); None if never used.
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     partner: Mapped[Partner] = relationship()
 

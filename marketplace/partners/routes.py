@@ -54,6 +54,8 @@ IDEMPOTENCY_HEADER_DOC = {"in": "header", "name": "Idempotency-Key", "required":
                           "description": "Optional: the same key with the same body returns the stored answer.",
                           "schema": {"type": "string", "maxLength": 255}}
 RATE_LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
+#: What a job upload's Idempotency-Key fingerprint is taken over (with the raw body).
+JOB_FINGERPRINT_LABEL = "POST /partner/listings/jobs"
 
 # Per-partner fair use: one budget per partner across the whole partner API.
 limiter.shared_limit(lambda: current_app.config["PARTNER_RATE_LIMIT"], scope="partner-api",
@@ -94,6 +96,21 @@ def _idempotent(action):
     status, body = idempotency.run(db.session, current_partner().idempotency_scope, key, request.get_json(),
                                    lambda _record: (200, action()))
     return jsonify(body), status
+
+
+def _idempotent_upload(create):
+    """Run `create(stream, record) -> job` once per Idempotency-Key when the header is sent (optional here).
+
+    A job body may be far larger than a JSON request, so it is never parsed here: its raw
+    bytes are fingerprinted while being copied to a spool, which the job then reads.
+    """
+    if not (request.headers.get(idempotency.HEADER) or "").strip():
+        return create(request.stream, None), 202
+    key = idempotency.request_key()
+    with idempotency.fingerprint_stream(request.stream, JOB_FINGERPRINT_LABEL) as (digest, body):
+        status, answer = idempotency.run(db.session, current_partner().idempotency_scope, key, None,
+                                         lambda record: (202, JobSchema().dump(create(body, record))), digest=digest)
+    return jsonify(answer), status
 
 
 def _sync_answer(results: list[dict]) -> dict:
@@ -170,17 +187,23 @@ class ListingJobs(MethodView):
     @partner_required(blp, Scope.LISTINGS_WRITE)
     @blp.response(202, JobSchema)
     @blp.doc(requestBody={"required": True, "description": "One listing (as in PUT) per line; up to 100,000.",
-                          "content": {media: {"schema": {"type": "string"}} for media in JSON_LINES}})
+                          "content": {media: {"schema": {"type": "string"}} for media in JSON_LINES}},
+             parameters=[{**IDEMPOTENCY_HEADER_DOC,
+                          "description": "Optional: the same key with the same body (byte for byte) returns the "
+                                         "first answer and the same job; another body with it is a 422."}])
+    @problem_response(blp, 409, "A request with this Idempotency-Key is still in progress")
     @problem_response(blp, 413, "More listings (or bytes) than a job accepts")
     @problem_response(blp, 415, "Not application/x-ndjson or application/jsonl")
+    @problem_response(blp, 422, "Invalid body, or an Idempotency-Key already used with another body")
     def post(self):
         """Start a large sync from a JSON Lines body; `flask worker` processes it in chunks"""
         if request.mimetype not in JSON_LINES:
             raise UnsupportedMediaType(PartnerErrorCode.INVALID_LINE,
                                        _("Send the listings as application/x-ndjson or application/jsonl."),
                                        field="Content-Type")
-        partner_id = current_partner().partner_id
-        return services.create_job(db.session, partner_id, request.stream, current_app.config["PARTNER_JOB_MAX_LINES"])
+        partner_id, max_lines = current_partner().partner_id, current_app.config["PARTNER_JOB_MAX_LINES"]
+        return _idempotent_upload(
+            lambda stream, record: services.create_job(db.session, partner_id, stream, max_lines, record))
 
     @partner_required(blp, Scope.LISTINGS_READ)
     @blp.arguments(PageArgs, location="query")

@@ -33,6 +33,7 @@ from marketplace.errors import (
     NotFound,
     flatten_messages,
 )
+from marketplace.idempotency import IdempotencyRecord
 from marketplace.money import Money, quantum
 from marketplace.partners.auth import generate_key, hash_key
 from marketplace.partners.errors import PartnerErrorCode, PayloadTooLarge
@@ -681,8 +682,17 @@ def listing_feed(session: Session, partner_id: int, updated_since: datetime | No
 
 # -- sync jobs (JSON Lines) --------------------------------------------------
 
-def create_job(session: Session, partner_id: int, stream: IO[bytes], max_lines: int) -> ListingSyncJob:
-    """Store an uploaded JSON Lines body (one listing per line; blank lines skipped) as a pending job."""
+def create_job(session: Session, partner_id: int, stream: IO[bytes], max_lines: int,
+               record: IdempotencyRecord | None = None) -> ListingSyncJob:
+    """Store an uploaded JSON Lines body (one listing per line; blank lines skipped) as a pending job.
+
+    With an idempotency `record`, the job's id is committed into it with the job: a retry of an
+    attempt that died after that commit gets the same job instead of a second one.
+    """
+    if record is not None and record.resource_id is not None:
+        job = session.get(ListingSyncJob, record.resource_id)
+        if job is not None:
+            return job
     job = ListingSyncJob(partner_id=partner_id, status=JobStatus.PENDING, total=0, processed=0, cursor_line=0,
                          counts={s: 0 for s in STATUSES})
     session.add(job)
@@ -718,6 +728,9 @@ def create_job(session: Session, partner_id: int, stream: IO[bytes], max_lines: 
         raise Invalid(PartnerErrorCode.EMPTY_JOB, _("The body holds no listings (one JSON object per line)."),
                       field="body")
     job.total = total
+    if record is not None:
+        record.resource_id = job.id
+        session.merge(record)
     session.commit()
     return job
 

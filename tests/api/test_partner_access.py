@@ -1,9 +1,12 @@
 """Partner API access: keys (CLI, hashing, revocation), scopes, vendor grants, per-partner rate limits."""
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import select
 
+from marketplace import clock
 from marketplace.extensions import db
 from marketplace.partners.models import PartnerApiKey
 from tests.api.test_products import assert_problem
@@ -83,6 +86,49 @@ def test_a_revoked_key_gets_401(app, runner, client, make, by):
     assert result.exit_code == 0, result.output
     body = assert_problem(client.get(ME, headers=partner["headers"]), 401, "invalid_api_key")
     assert "revoked" in body["detail"].lower()
+
+
+def last_used(runner, partner: dict) -> str:
+    """The last column of the partner's (only) key in `partners keys list`."""
+    result = runner.invoke(args=["partners", "keys", "list", "--partner", str(partner["id"])])
+    assert result.exit_code == 0, result.output
+    [line] = result.output.strip().splitlines()
+    return line.split("\t")[-1]
+
+
+def test_keys_list_shows_when_a_key_was_last_used(runner, client, make):
+    partner = make.partner()
+    assert last_used(runner, partner) == "never used"
+    moment = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    clock.freeze(moment)
+
+    assert client.get(ME, headers=partner["headers"]).status_code == 200
+
+    assert last_used(runner, partner) == f"last used {moment.isoformat()}"
+
+
+def test_last_used_is_written_at_most_once_a_minute(runner, client, make):
+    partner = make.partner()
+    first = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    clock.freeze(first)
+    client.get(ME, headers=partner["headers"])
+
+    clock.freeze(first + timedelta(seconds=59))
+    assert client.get(ME, headers=partner["headers"]).status_code == 200
+    assert client.get(LISTINGS, headers=partner["headers"]).status_code == 200
+    assert last_used(runner, partner) == f"last used {first.isoformat()}"
+
+    later = first + timedelta(seconds=61)
+    clock.freeze(later)
+    assert client.get(ME, headers=partner["headers"]).status_code == 200
+    assert last_used(runner, partner) == f"last used {later.isoformat()}"
+
+
+def test_a_refused_key_is_not_marked_used(runner, client, make):
+    partner = make.partner()
+    tampered = partner["key"][:-1] + ("A" if partner["key"][-1] != "A" else "B")
+    assert client.get(ME, headers={"Authorization": f"Bearer {tampered}"}).status_code == 401
+    assert last_used(runner, partner) == "never used"
 
 
 @pytest.mark.parametrize("header", [

@@ -1,13 +1,19 @@
 """Large listing syncs: a JSON Lines upload becomes a job that `flask worker` processes in chunks."""
 from __future__ import annotations
 
+import io
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from catalog.models import Product
+from marketplace import clock, idempotency
 from marketplace.extensions import db
+from marketplace.idempotency import IdempotencyRecord
+from marketplace.partners.models import ListingSyncJob
+from marketplace.partners.routes import JOB_FINGERPRINT_LABEL
 from tests.api.test_partner_listings import LISTINGS, listing
 from tests.api.test_products import assert_problem
 
@@ -18,8 +24,15 @@ def ndjson(*items) -> bytes:
     return b"\n".join(item if isinstance(item, bytes) else json.dumps(item).encode() for item in items) + b"\n"
 
 
-def upload(client, partner: dict, body: bytes, content_type: str = "application/x-ndjson"):
-    return client.post(JOBS, data=body, content_type=content_type, headers=partner["headers"])
+def upload(client, partner: dict, body: bytes, content_type: str = "application/x-ndjson", key: str | None = None):
+    headers = {**partner["headers"], **({"Idempotency-Key": key} if key else {})}
+    return client.post(JOBS, data=body, content_type=content_type, headers=headers)
+
+
+def job_ids(client, partner: dict) -> list[int]:
+    response = client.get(JOBS, headers=partner["headers"])
+    assert response.status_code == 200, response.get_json()
+    return [j["id"] for j in response.get_json()["items"]]
 
 
 def job(client, partner: dict, job_id: int, **params) -> dict:
@@ -137,3 +150,96 @@ def test_a_job_body_may_exceed_the_usual_body_limit(app, client, runner, vendor,
     assert response.status_code == 202 and response.get_json()["total"] == 300
     runner.invoke(args=["worker", "--once"])
     assert job(client, partner, response.get_json()["id"])["counts"]["created"] == 300
+
+
+# -- Idempotency-Key ---------------------------------------------------------
+
+def test_the_same_idempotency_key_and_body_replays_the_same_job(client, vendor, partner):
+    body = ndjson(listing(vendor, "I1"), listing(vendor, "I2"))
+
+    first = upload(client, partner, body, key="job-1")
+    again = upload(client, partner, body, key="job-1")
+
+    assert first.status_code == again.status_code == 202
+    assert again.get_json() == first.get_json() and first.get_json()["total"] == 2
+    assert job_ids(client, partner) == [first.get_json()["id"]]
+
+
+def test_an_idempotency_key_reused_with_another_body_is_422(client, vendor, partner):
+    first = upload(client, partner, ndjson(listing(vendor, "I1")), key="job-1")
+
+    response = upload(client, partner, ndjson(listing(vendor, "I1", stock=3)), key="job-1")
+
+    assert_problem(response, 422, "idempotency_key_reused", field="Idempotency-Key")
+    assert job_ids(client, partner) == [first.get_json()["id"]]
+    # byte for byte: the same listings with other whitespace are another body
+    assert_problem(upload(client, partner, ndjson(listing(vendor, "I1")) + b"\n", key="job-1"), 422,
+                   "idempotency_key_reused")
+
+
+def test_without_an_idempotency_key_each_upload_is_a_new_job(client, vendor, partner):
+    body = ndjson(listing(vendor, "I1"))
+
+    first, second = upload(client, partner, body), upload(client, partner, body)
+
+    assert first.status_code == second.status_code == 202
+    assert first.get_json()["id"] != second.get_json()["id"]
+    assert sorted(job_ids(client, partner)) == sorted([first.get_json()["id"], second.get_json()["id"]])
+
+
+def test_idempotency_keys_are_per_partner_and_errors_are_replayed(client, make, vendor, partner):
+    other = make.partner(vendors=[vendor])
+    body = ndjson(listing(vendor, "I1"))
+
+    mine, theirs = upload(client, partner, body, key="job-1"), upload(client, other, body, key="job-1")
+
+    assert mine.get_json()["id"] != theirs.get_json()["id"]
+    assert_problem(upload(client, partner, b"\n\n", key="empty"), 422, "empty_sync_job", field="body")
+    assert_problem(upload(client, partner, b"\n\n", key="empty"), 422, "empty_sync_job", field="body")
+    assert job_ids(client, partner) == [mine.get_json()["id"]]
+
+
+def _claim_key(app, partner: dict, key: str, body: bytes, locked_for: timedelta, resource_id: int | None = None):
+    """As if an earlier upload with `key` and `body` had claimed the key (and holds it for `locked_for`)."""
+    moment = clock.now()
+    with idempotency.fingerprint_stream(io.BytesIO(body), JOB_FINGERPRINT_LABEL) as (digest, _copy):
+        pass
+    with app.app_context():
+        db.session.add(IdempotencyRecord(scope=f"partner:{partner['id']}", key=key, request_hash=digest,
+                                         status="in_progress", locked_until=moment + locked_for,
+                                         resource_id=resource_id, expires_at=moment + timedelta(hours=48)))
+        db.session.commit()
+        db.session.remove()
+
+
+def test_an_upload_still_in_progress_with_the_same_key_conflicts(app, client, vendor, partner):
+    body = ndjson(listing(vendor, "I1"))
+    _claim_key(app, partner, "job-1", body, locked_for=timedelta(seconds=30))
+
+    response = upload(client, partner, body, key="job-1")
+
+    assert_problem(response, 409, "idempotency_key_in_progress")
+    assert response.headers["Retry-After"] and job_ids(client, partner) == []
+
+
+def test_a_retry_after_an_upload_died_gives_the_job_it_had_stored(app, client, vendor, partner):
+    body = ndjson(listing(vendor, "I1"))
+    with app.app_context():  # the first attempt stored its job, then died before answering
+        stored = ListingSyncJob(partner_id=partner["id"], total=1)
+        db.session.add(stored)
+        db.session.commit()
+        stored_id = stored.id
+        db.session.remove()
+    _claim_key(app, partner, "job-1", body, locked_for=-timedelta(seconds=1), resource_id=stored_id)
+
+    response = upload(client, partner, body, key="job-1")
+
+    assert response.status_code == 202 and response.get_json()["id"] == stored_id
+    assert job_ids(client, partner) == [stored_id]
+
+
+def test_openapi_documents_the_idempotency_key_of_job_uploads(client):
+    post = client.get("/api/openapi.json").get_json()["paths"]["/api/v1/partner/listings/jobs"]["post"]
+    header = next(p for p in post["parameters"] if p["name"] == "Idempotency-Key")
+    assert header["in"] == "header" and header["required"] is False
+    assert {"202", "409", "422"} <= set(post["responses"])
