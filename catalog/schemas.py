@@ -14,6 +14,7 @@ from marketplace.schemas import (
     BaseSchema,
     DecimalString,
     LocaleArgs,
+    MoneyField,
     MoneySchema,
     PageArgs,
     PageSchema,
@@ -42,9 +43,42 @@ def _https_url(value: str) -> None:
         raise ma.ValidationError("Images must be https URLs.")
 
 
+TITLE_MAX, DESCRIPTION_MAX = 200, 5000
+
+
 class TranslationSchema(BaseSchema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=TITLE_MAX))
+    description = fields.String(load_default="", validate=validate.Length(max=DESCRIPTION_MAX))
+
+
+def _plain_translations(value: Any) -> dict[str, dict[str, str]] | None:
+    """`value` loaded, if every entry is a supported locale with a plain valid {title, description}; else None."""
+    if not isinstance(value, dict):
+        return None
+    locales = current_app.config["SUPPORTED_LOCALES"]
+    loaded = {}
+    for locale, text in value.items():
+        if locale not in locales or not isinstance(text, dict) or not text.keys() <= {"title", "description"}:
+            return None
+        title, description = text.get("title"), text.get("description", "")
+        if not (isinstance(title, str) and 1 <= len(title) <= TITLE_MAX
+                and isinstance(description, str) and len(description) <= DESCRIPTION_MAX):
+            return None
+        loaded[locale] = {"title": title, "description": description}
+    return loaded
+
+
+class Translations(fields.Dict):
+    """Locale -> TranslationSchema (at least one). Maps whose entries are all plainly valid, the bulk of a
+    partner sync, load without a nested schema load per entry; anything else goes through the schema,
+    whose messages name each problem."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(keys=fields.String(validate=_locale_key), values=fields.Nested(TranslationSchema), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        loaded = _plain_translations(value)
+        return loaded if loaded is not None else super()._deserialize(value, attr, data, **kwargs)
 
 
 class Attributes(fields.Dict):
@@ -73,12 +107,11 @@ def _sku(**kwargs: Any) -> fields.String:
 
 class ProductCreateSchema(BaseSchema):
     sku = _sku(required=True)
-    translations = fields.Dict(keys=fields.String(validate=_locale_key), values=fields.Nested(TranslationSchema),
-                               required=True, validate=validate.Length(min=1, max=9),
-                               metadata={"description": "Locale -> {title, description}; at least one."})
+    translations = Translations(required=True, validate=validate.Length(min=1, max=9),
+                                metadata={"description": "Locale -> {title, description}; at least one."})
     original_locale = fields.String(validate=_locale_key,
                                     metadata={"description": "Defaults to the first locale in translations."})
-    price = fields.Nested(MoneySchema, required=True)
+    price = MoneyField(required=True)
     stock = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=1_000_000_000))
     category = fields.String(required=True, validate=validate.Length(min=1, max=64), metadata={"example": "tea"})
     hs_code = fields.String(required=True, validate=_hs_code, metadata={"example": "090230"})

@@ -46,6 +46,18 @@ def supported_currency(value: str) -> None:
         )
 
 
+def amount_problem(amount: Decimal, currency: str) -> str | None:
+    """What is wrong with an amount of this currency (None: nothing)."""
+    if amount < 0:
+        return "Must not be negative."
+    if amount >= MAX_AMOUNT:
+        return "Is too large."
+    places = minor_units(currency)
+    if -amount.as_tuple().exponent > places and amount != amount.quantize(Decimal(1).scaleb(-places)):
+        return f"{currency} amounts have at most {places} decimal places."
+    return None
+
+
 class MoneySchema(BaseSchema):
     amount = DecimalString(required=True, metadata={"example": "12.50"})
     currency = fields.String(required=True, validate=supported_currency, metadata={"example": "INR"})
@@ -60,18 +72,41 @@ class MoneySchema(BaseSchema):
         missing = {name: ["Missing data for required field."] for name in ("amount", "currency") if name not in data}
         if missing:
             raise ma.ValidationError(missing)
-        amount: Decimal = data["amount"]
-        if amount < 0:
-            raise ma.ValidationError("Must not be negative.", "amount")
-        if amount >= MAX_AMOUNT:
-            raise ma.ValidationError("Is too large.", "amount")
-        places = minor_units(data["currency"])
-        if -amount.as_tuple().exponent > places and amount != amount.quantize(Decimal(1).scaleb(-places)):
-            raise ma.ValidationError(f"{data['currency']} amounts have at most {places} decimal places.", "amount")
+        problem = amount_problem(data["amount"], data["currency"])
+        if problem:
+            raise ma.ValidationError(problem, "amount")
 
     @ma.post_load
     def make_money(self, data: dict, **kwargs: Any) -> Money:
         return Money(data["amount"], data["currency"])
+
+
+def _plain_money(value: Any) -> Money | None:
+    """`value` loaded as MoneySchema would, if it is plainly valid ({"amount": "<decimal>", "currency"}); else None."""
+    if not isinstance(value, dict) or value.keys() != {"amount", "currency"}:
+        return None
+    amount, currency = value["amount"], value["currency"]
+    if not isinstance(amount, str) or currency not in current_app.config["SUPPORTED_CURRENCIES"]:
+        return None
+    try:
+        number = Decimal(amount)
+    except ArithmeticError:
+        return None
+    if not number.is_finite() or amount_problem(number, currency):
+        return None
+    return Money(number, currency)
+
+
+class MoneyField(fields.Nested):
+    """A MoneySchema value. Plainly valid ones (the bulk of a partner sync) load without the nested schema's
+    machinery; anything else goes through the schema, whose messages name the problem."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(MoneySchema, **kwargs)
+
+    def _deserialize(self, value, attr, data, partial=None, **kwargs):
+        money = _plain_money(value)
+        return money if money is not None else super()._deserialize(value, attr, data, partial=partial, **kwargs)
 
 
 class LocaleArgs(BaseSchema):

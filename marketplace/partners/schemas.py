@@ -8,7 +8,7 @@ from marshmallow import fields, utils, validate
 
 from catalog.schemas import ProductCreateSchema, TranslationSchema
 from marketplace.events import TYPES as EVENT_TYPES
-from marketplace.schemas import BaseSchema, MoneySchema
+from marketplace.schemas import BaseSchema, MoneyField
 
 MAX_LISTINGS_PER_REQUEST = 1000
 MAX_FEED_PAGE = 1000
@@ -58,7 +58,7 @@ class ListingSyncSchema(BaseSchema):
 class ListingUpdateSchema(BaseSchema):
     external_id = _external_id(required=True)
     stock = fields.Integer(strict=True, validate=validate.Range(min=0, max=1_000_000_000))
-    price = fields.Nested(MoneySchema)
+    price = MoneyField()
     version = _version()
 
     @ma.validates_schema
