@@ -95,21 +95,21 @@ def _release(session: Session, order: Order) -> None:
             catalog.record_search_change(session, session.get(Product, line.product_id))
 
 
-def _price_line(session: Session, user: User, order: Order, product: Product, quantity: int, currency: str,
-                table, claimed_uses: set[int]) -> dict[str, Any]:
-    """The line's locked price: the pricing function's answer, and the campaign's limits taken for it
-    atomically; when a limit is reached the line costs the list price."""
-    quote = catalog.quote_price(session, product.price, currency, table, product.id, user.id, quantity=quantity)
-    price, campaign = quote.price, None
-    if quote.offer is not None:
-        campaign = promotions.claim(session, quote.offer, user.id, order.id, quantity, quote.discount * quantity,
-                                    table, claimed_uses)
-        if campaign is None:
-            price = quote.list_price
-        else:
-            campaign["discount_per_unit"] = str(quote.discount.amount)
-    return {"product": product, "quantity": quantity, "price": price, "list_price": quote.list_price,
-            "campaign": campaign}
+def _claim_line(session: Session, user: User, order: Order, entry: dict[str, Any], table,
+                claimed_uses: set[int]) -> None:
+    """The line's locked price: the pricing function's answer (`entry["quote"]`) with the campaign's limits
+    taken for it atomically; when a limit is reached the line costs the list price."""
+    quote, quantity = entry["quote"], entry["quantity"]
+    entry.update(price=quote.price, list_price=quote.list_price, campaign=None)
+    if quote.offer is None:
+        return
+    campaign = promotions.claim(session, quote.offer, user.id, order.id, quantity, quote.discount * quantity, table,
+                                claimed_uses)
+    if campaign is None:
+        entry["price"] = quote.list_price
+    else:
+        campaign["discount_per_unit"] = str(quote.discount.amount)
+        entry["campaign"] = campaign
 
 
 def place_order(session: Session, user: User, data: dict[str, Any], record: IdempotencyRecord) -> Order:
@@ -132,20 +132,32 @@ def place_order(session: Session, user: User, data: dict[str, Any], record: Idem
     session.add(order)
     session.flush()
 
-    # 1. reserve stock and campaign limits, product by product in a fixed order (no deadlocks)
-    priced, claimed_uses = [], set()
+    # 1. price every line before taking any lock (the quote knows each line's quantity)
+    priced = []
     for item in sorted(items, key=lambda i: i.product_id):
         product = products.get(item.product_id)
         if product is None or not product.is_public:
             raise Conflict(CheckoutErrorCode.PRODUCT_UNAVAILABLE,
                            _("A product in your cart is no longer available."), product_id=item.product_id)
-        if not _reserve(session, product.id, item.quantity):
-            raise Conflict(CheckoutErrorCode.INSUFFICIENT_STOCK,
-                           _("Not enough stock left for %(sku)s.", sku=product.sku), product_id=product.id)
-        catalog.record_search_change(session, product)
-        priced.append(_price_line(session, user, order, product, item.quantity, currency, table, claimed_uses))
+        quote = catalog.quote_price(session, product.price, currency, table, product.id, user.id,
+                                    quantity=item.quantity)
+        priced.append({"product": product, "quantity": item.quantity, "quote": quote})
 
-    # 2. lines, one vendor order per vendor, totals in the shopper's and each vendor's currency
+    # 2. reserve stock (product rows by id), then take campaign limits (campaign rows by id): every checkout
+    #    and cancellation locks in this one order, so none deadlock, and the hot rows stay locked only for
+    #    what is left of the transaction
+    for entry in priced:
+        if not _reserve(session, entry["product"].id, entry["quantity"]):
+            raise Conflict(CheckoutErrorCode.INSUFFICIENT_STOCK,
+                           _("Not enough stock left for %(sku)s.", sku=entry["product"].sku),
+                           product_id=entry["product"].id)
+        catalog.record_search_change(session, entry["product"])
+    claimed_uses: set[int] = set()
+    for entry in sorted(priced, key=lambda e: (e["quote"].offer.campaign_id if e["quote"].offer else 0,
+                                               e["product"].id)):
+        _claim_line(session, user, order, entry, table, claimed_uses)
+
+    # 3. lines, one vendor order per vendor, totals in the shopper's and each vendor's currency
     used_rates: dict[tuple[str, str], dict] = {}
     by_vendor: dict[int, list[OrderLine]] = defaultdict(list)
     with session.no_autoflush:  # lines join their vendor order below, before anything is written
