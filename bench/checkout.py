@@ -1,12 +1,16 @@
 """Checkout benchmark and oversell check on PostgreSQL.
 
-    python -m bench.checkout [--checkouts 200] [--concurrency 32] [--stock 120] [--threads 8]
+    python -m bench.checkout [--checkouts 200] [--concurrency 32] [--stock 120] [--threads 8] [--outbox worker|inline]
 
 In a fresh scratch PostgreSQL database (created next to POSTGRES_ADMIN_URL's, dropped at the end unless
 --keep): migrate, `flask seed-demo`, then make one product scarce (--stock units) and create one shopper
 per checkout, each with a token and a two-vendor cart: one unit of the scarce product and one of a
 plentiful one. The app is served by gunicorn (2 workers, --threads each) on loopback, and every shopper
 checks out at once from --concurrency client threads (stdlib urllib, each with its own Idempotency-Key).
+
+--outbox: `worker` (default, as in production: OUTBOX_DRAIN_INLINE=0, the search index and partner
+webhooks are fed by `flask worker`, which is not run here) or `inline` (the embedded default: each request
+delivers its outbox events, reindexing the embedded search engine, before it answers).
 
 Prints orders/s, p50/p99 latency, the outcome counts (201, 409 insufficient_stock, anything else) and
 the oversell check: units of the scarce product sold never exceed its initial stock, and sold + left =
@@ -132,6 +136,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
     parser.add_argument("--currency", default="BRL")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--outbox", choices=["worker", "inline"], default="worker",
+                        help="who delivers outbox events (search index, webhooks): the worker, or each request")
     args = parser.parse_args()
 
     admin = create_engine(sqlalchemy_url(POSTGRES_ADMIN_URL), isolation_level="AUTOCOMMIT")
@@ -141,7 +147,8 @@ def main() -> None:
     db_url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     work = Path(tempfile.mkdtemp(prefix="buybrics-bench-checkout-"))
     env = {**os.environ, "DATABASE_URL": db_url, "APP_ENV": "development", "SEARCH_INDEX_DIR": str(work / "search"),
-           "PAYMENT_PROVIDER": "manual", "PYTHONPATH": str(ROOT)}
+           "PAYMENT_PROVIDER": "manual", "PYTHONPATH": str(ROOT),
+           "OUTBOX_DRAIN_INLINE": "1" if args.outbox == "inline" else "0"}
     server = None
     try:
         print(f"database: {name} (scratch)")
@@ -155,7 +162,8 @@ def main() -> None:
              f"127.0.0.1:{PORT}", "--log-level", "warning", "wsgi:app"],
             cwd=ROOT, env=env)
         wait_for(f"{base}/api/v1/ping")
-        print(f"server: gunicorn, 2 workers x {args.threads} threads; client: {args.concurrency} threads, "
+        print(f"server: gunicorn, 2 workers x {args.threads} threads, outbox delivered by the {args.outbox}; "
+              f"client: {args.concurrency} threads, "
               f"{args.checkouts} checkouts")
 
         started = time.perf_counter()
