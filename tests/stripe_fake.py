@@ -345,11 +345,17 @@ class FakeStripe:
                                      "redirect_to_url": {"url": "https://hooks.stripe.com/3d_secure", "return_url": None}}
 
     def set_refund_status(self, refund_id: str, status: str, failure_reason: str | None = None) -> None:
+        """A refund moves on; one that fails or is canceled gives its amount back to the charge, as at Stripe."""
         with self._lock:
             refund = self.refunds[refund_id]
+            was_live = refund["status"] not in ("failed", "canceled")
             refund["status"] = status
             if status == "failed":
                 refund["failure_reason"] = failure_reason or "unknown"
+            if was_live and status in ("failed", "canceled"):
+                charge = self.charges[refund["charge"]]
+                charge["amount_refunded"] -= refund["amount"]
+                charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
 
     def event(self, type: str, obj: str | dict[str, Any], *, event_id: str | None = None,
               created: int | None = None, previous_attributes: dict[str, Any] | None = None) -> bytes:

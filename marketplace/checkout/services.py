@@ -479,14 +479,17 @@ def refund(session: Session, admin: User, order_id: int, vendor_order_id: int | 
         raise Conflict(CheckoutErrorCode.INVALID_ORDER_STATE, _("Only a paid order can be refunded."),
                        current_status=order.status)
     vendor_order = None
+    pending = [r for r in order.refunds if r.status == "pending"]  # not booked yet, but no longer refundable
     if vendor_order_id is not None:
         vendor_order = next((v for v in order.vendor_orders if v.id == vendor_order_id), None)
         if vendor_order is None:
             raise Invalid(CheckoutErrorCode.VENDOR_ORDER_NOT_FOUND, _("That vendor order is not part of this order."),
                           field="vendor_order_id")
-        refundable = vendor_order.subtotal_amount - vendor_order.refunded_amount
+        refundable = vendor_order.subtotal_amount - vendor_order.refunded_amount - sum(
+            (r.amount for r in pending if r.vendor_order_id in (None, vendor_order.id)), Decimal(0))
     else:
-        refundable = order.total_amount - order.refunded_amount
+        refundable = order.total_amount - order.refunded_amount - sum((r.amount for r in pending), Decimal(0))
+    refundable = max(refundable, Decimal(0))
     if amount is not None and amount.currency != order.currency:
         raise Invalid(CheckoutErrorCode.REFUND_EXCEEDS_PAID, _("Refunds are in the order's currency (%(c)s).",
                                                                c=order.currency), field="amount.currency")
@@ -495,22 +498,38 @@ def refund(session: Session, admin: User, order_id: int, vendor_order_id: int | 
         raise Invalid(CheckoutErrorCode.REFUND_EXCEEDS_PAID,
                       _("At most %(max)s %(c)s can still be refunded.", max=refundable, c=order.currency),
                       field="amount")
-    pending = Refund(order_id=order.id, vendor_order_id=vendor_order.id if vendor_order else None, amount=value,
-                     currency=order.currency, status="pending", reason=reason, created_by=admin.id)
-    session.add(pending)
+    row = Refund(order_id=order.id, vendor_order_id=vendor_order.id if vendor_order else None, amount=value,
+                 currency=order.currency, status="pending", reason=reason, created_by=admin.id)
+    session.add(row)
     session.flush()
     try:
         state = provider().refund(provider_ref=order.payment.provider_ref, amount=Money(value, order.currency),
-                                  idempotency_key=f"refund-{pending.id}", metadata={"order_id": str(order.id)})
+                                  idempotency_key=f"refund-{row.id}", metadata={"order_id": str(order.id)})
     except PaymentError as error:
         session.rollback()
         raise PaymentUnavailable(CheckoutErrorCode.PAYMENT_PROVIDER_ERROR,
                                  _("The payment provider refused or did not answer the refund."),
                                  provider_code=error.code) from None
-    pending.provider_ref, pending.status = state.provider_ref, state.status
-    _apply_refund(session, order, pending)
+    row.provider_ref = state.provider_ref
+    _settle_refund(session, order, row, state.status)
     session.commit()
-    return pending
+    return row
+
+
+def _settle_refund(session: Session, order: Order, row: Refund, status: str) -> None:
+    """Book a refund once the provider says it succeeded; one still pending is held (it counts against what
+    can be refunded) until the provider's event settles it; a failed one is kept as failed, booking nothing."""
+    if row.status != "pending" or status == "pending":
+        return
+    row.status = "succeeded" if status == "succeeded" else "failed"
+    if order.status == OrderStatus.CANCELLED:  # a late payment's refund, counted when it was asked for
+        if row.status == "failed":
+            order.refunded_amount -= row.amount
+            log.error("order %s: the refund of its late payment failed at the provider; refund it by hand",
+                      order.id)
+        return
+    if row.status == "succeeded":
+        _apply_refund(session, order, row)
 
 
 def _refund_shares(order: Order, targets: list[VendorOrder], amount: Decimal) -> list[Decimal]:
@@ -628,6 +647,8 @@ def handle_webhook(session: Session, payload: bytes, signature: str | None) -> s
             apply_payment_state(session, provider().retrieve_payment(event.object_id))
         elif event.type == "charge.refunded":
             record_provider_refunds(session, event.object_id)
+        elif event.type in ("refund.updated", "refund.failed", "charge.refund.updated"):
+            settle_provider_refund(session, event.object_id)
         else:
             session.commit()
             return "ignored"
@@ -645,9 +666,12 @@ def record_provider_refunds(session: Session, charge_id: str) -> None:
         session.commit()
         return
     order = _locked_order(session, payment.order_id)
-    known = set(session.scalars(select(Refund.provider_ref).where(Refund.order_id == order.id)))
+    known = {r.provider_ref: r for r in session.scalars(select(Refund).where(Refund.order_id == order.id))}
     for state in refunds:
-        if state.provider_ref in known or state.status != "succeeded" or state.amount is None:
+        if state.provider_ref in known:
+            _settle_refund(session, order, known[state.provider_ref], state.status)
+            continue
+        if state.status != "succeeded" or state.amount is None:
             continue
         room = order.total_amount - order.refunded_amount
         row = Refund(order_id=order.id, amount=min(state.amount.amount, room), currency=order.currency,
@@ -655,6 +679,19 @@ def record_provider_refunds(session: Session, charge_id: str) -> None:
         session.add(row)
         session.flush()
         _apply_refund(session, order, row)
+    session.commit()
+
+
+def settle_provider_refund(session: Session, refund_ref: str | None) -> None:
+    """A refund made here that was pending: book it if it succeeded, drop it if it failed."""
+    row = session.scalar(select(Refund).where(Refund.provider_ref == refund_ref)) if refund_ref else None
+    if row is None or row.status != "pending":
+        session.commit()
+        return
+    state = provider().retrieve_refund(refund_ref)
+    order = _locked_order(session, row.order_id)
+    row = session.scalar(select(Refund).where(Refund.id == row.id).execution_options(populate_existing=True))
+    _settle_refund(session, order, row, state.status)
     session.commit()
 
 

@@ -486,6 +486,56 @@ def test_a_refund_made_in_the_stripe_dashboard_is_recorded_from_charge_refunded(
     assert shown["status"] == "refunded" and shown["refunded"] == shown["total"] and len(shown["refunds"]) == 2
 
 
+def test_a_pending_refund_is_booked_only_when_stripe_says_it_succeeded(market, client, fake):
+    order, _pi = stripe_checkout(client, fake, market.shopper, [(market.tea, 2), (market.shawl, 1)])
+    pay(client, fake, order["id"])
+    fake.refund_status = "pending"
+    response = client.post(f"{ORDERS}/{order['id']}/refunds", json={"amount": {"amount": "50.00", "currency": "BRL"}},
+                           headers=market.admin["headers"])
+    assert response.status_code == 201 and response.get_json()["status"] == "pending"
+    shown = get_order(client, market.shopper, order["id"])
+    assert shown["status"] == "paid" and dec(shown["refunded"]) == 0             # nothing booked yet
+    ledger = client.get(PAYOUTS, headers=market.tea_vendor["owner"]["headers"]).get_json()
+    assert not any(e["kind"] == "refund" for e in ledger["items"])
+    # what is pending can not be refunded a second time
+    too_much = client.post(f"{ORDERS}/{order['id']}/refunds", json={}, headers=market.admin["headers"])
+    assert too_much.status_code == 201 and dec(too_much.get_json()["amount"]) == dec(order["total"]) - 50
+    over = client.post(f"{ORDERS}/{order['id']}/refunds", json={"amount": {"amount": "0.01", "currency": "BRL"}},
+                       headers=market.admin["headers"])
+    assert_problem(over, 422, "refund_exceeds_paid")
+
+    refund_id = next(r["id"] for r in fake.refunds.values() if r["amount"] == 5000)
+    fake.set_refund_status(refund_id, "succeeded")
+    assert deliver_event(client, fake, "refund.updated", refund_id).status_code == 200
+    assert deliver_event(client, fake, "charge.refund.updated", refund_id).status_code == 200  # said twice: once
+
+    shown = get_order(client, market.shopper, order["id"])
+    assert shown["status"] == "partially_refunded" and shown["refunded"]["amount"] == "50.00"
+    assert sorted(r["status"] for r in shown["refunds"]) == ["pending", "succeeded"]
+    ledger = client.get(PAYOUTS, headers=market.tea_vendor["owner"]["headers"]).get_json()
+    assert any(e["kind"] == "refund" and dec(e["amount"]) < 0 for e in ledger["items"])
+
+
+def test_a_pending_refund_that_fails_books_nothing_and_frees_the_amount(market, client, fake):
+    order, _pi = stripe_checkout(client, fake, market.shopper, [(market.tea, 1)])
+    pay(client, fake, order["id"])
+    fake.refund_status = "pending"
+    response = client.post(f"{ORDERS}/{order['id']}/refunds", json={}, headers=market.admin["headers"])
+    assert response.status_code == 201 and response.get_json()["status"] == "pending"
+    (refund_id,) = fake.refunds
+
+    fake.set_refund_status(refund_id, "failed", "expired_or_canceled_card")
+    assert deliver_event(client, fake, "refund.failed", refund_id).status_code == 200
+
+    shown = get_order(client, market.shopper, order["id"])
+    assert shown["status"] == "paid" and dec(shown["refunded"]) == 0
+    assert [r["status"] for r in shown["refunds"]] == ["failed"]
+    fake.refund_status = "succeeded"                                              # the admin tries again
+    again = client.post(f"{ORDERS}/{order['id']}/refunds", json={}, headers=market.admin["headers"])
+    assert again.status_code == 201 and again.get_json()["status"] == "succeeded"
+    assert get_order(client, market.shopper, order["id"])["status"] == "refunded"
+
+
 # -- payouts to connected accounts ----------------------------------------------------------------
 
 def connect(client, vendor: dict, account: str = "acct_123") -> None:

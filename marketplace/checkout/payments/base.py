@@ -71,6 +71,9 @@ class PaymentProvider(Protocol):
     def refund(self, *, provider_ref: str, amount: Money, idempotency_key: str,
                metadata: dict[str, str]) -> RefundState: ...
 
+    def retrieve_refund(self, provider_ref: str) -> RefundState:
+        """A refund's current state, read from the provider (a pending refund settles later)."""
+
     def refunds_for_charge(self, charge_id: str) -> tuple[str | None, list[RefundState]]:
         """(PaymentIntent id, the charge's refunds) for a charge.refunded event."""
 

@@ -58,6 +58,10 @@ class ManualProvider:
         return RefundState(provider_ref=f"manual_refund_{_check_key(idempotency_key)}", status="succeeded",
                            amount=amount)
 
+    def retrieve_refund(self, provider_ref: str) -> RefundState:
+        """Manual refunds are settled when they are made."""
+        return RefundState(provider_ref=provider_ref, status="succeeded")
+
     def refunds_for_charge(self, charge_id: str) -> tuple[str | None, list[RefundState]]:
         return None, []
 

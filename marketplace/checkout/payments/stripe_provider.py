@@ -341,6 +341,9 @@ class StripeProvider:
             params, options={"idempotency_key": idempotency_key}))
         return self._refund_state(refund)
 
+    def retrieve_refund(self, provider_ref: str) -> RefundState:
+        return self._refund_state(self._call(lambda: self._client.v1.refunds.retrieve(provider_ref)))
+
     def refunds_for_charge(self, charge_id: str) -> tuple[str | None, list[RefundState]]:
         """The charge's PaymentIntent id and all its refunds (newest first, every page)."""
         charge = self._call(lambda: self._client.v1.charges.retrieve(charge_id))
