@@ -20,8 +20,12 @@ MAX_QUANTITY = 1000
 MAX_LINES = 100
 
 
-def cart_for(session: Session, user: User, create: bool = True) -> Cart | None:
-    cart = session.scalar(select(Cart).where(Cart.user_id == user.id))
+def cart_for(session: Session, user: User, create: bool = True, lock: bool = False) -> Cart | None:
+    """The shopper's cart; `lock` holds its row to the end of the transaction (checkout: one cart, one order)."""
+    query = select(Cart).where(Cart.user_id == user.id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    cart = session.scalar(query)
     if cart is None and create:
         cart = Cart(user_id=user.id)
         session.add(cart)

@@ -116,7 +116,9 @@ def place_order(session: Session, user: User, data: dict[str, Any], record: Idem
     """One transaction: price and lock the cart, reserve stock and campaign limits, split per vendor,
     empty the cart."""
     currency = data["currency"]
-    cart = carts.cart_for(session, user, create=False)
+    # a second checkout of the same cart at the same time (a double click with a new key) waits here, then
+    # finds the cart empty: one cart makes one order
+    cart = carts.cart_for(session, user, create=False, lock=True)
     items = carts.cart_items(session, cart)
     if not items:
         raise Invalid(CheckoutErrorCode.CART_EMPTY, _("Your cart is empty."), field="cart")

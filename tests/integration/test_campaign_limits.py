@@ -432,12 +432,15 @@ def test_concurrent_checkouts_of_one_customer_take_the_per_customer_limit_once(f
     campaign = fest.running((fest.cn, fest.tea), max_uses_per_customer=1)
     ana = make.user("shopper")
     fest.add(ana, fest.tea)
-    race(app, [ana] * 4)                       # one cart, four checkouts at once (a double-clicking shopper)
+    answers = race(app, [ana] * 4)             # one cart, four checkouts at once (a double-clicking shopper)
+    assert sorted(r.status_code for r in answers) == [201, 422, 422, 422]   # one cart makes one order
+    assert all(r.get_json()["code"] == "cart_empty" for r in answers if r.status_code == 422)
     uses = scalar(engine, "SELECT count(*) FROM campaign_uses WHERE campaign_id = :c AND user_id = :u",
                   c=campaign["id"], u=ana["id"])
     discounted = scalar(engine, "SELECT count(*) FROM order_lines l JOIN orders o ON o.id = l.order_id "
                                 "WHERE o.user_id = :u AND l.unit_price_amount < l.list_price_amount", u=ana["id"])
-    assert uses == 1 and discounted == 1
+    orders = scalar(engine, "SELECT count(*) FROM orders WHERE user_id = :u", u=ana["id"])
+    assert uses == 1 and discounted == 1 and orders == 1
 
 
 @pytest.mark.postgres
