@@ -5,6 +5,7 @@ import http
 
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
+from marshmallow import fields as ma_fields
 from webargs.flaskparser import FlaskParser
 from flask_smorest.utils import prepare_response
 from werkzeug.routing import IntegerConverter
@@ -36,6 +37,16 @@ class Blueprint(SmorestBlueprint):
     ARGUMENTS_PARSER = StrictParser()
 
 
+def _object_sizes(self, field, ret: dict, **kwargs) -> dict:
+    """A Length validator on a Dict field bounds its number of keys: minProperties/maxProperties, not the
+    minLength/maxLength (string keywords) apispec writes for it."""
+    if isinstance(field, ma_fields.Dict):
+        for length, properties in (("minLength", "minProperties"), ("maxLength", "maxProperties")):
+            if length in ret:
+                ret[properties] = ret.pop(length)
+    return {}
+
+
 class MarketplaceApi(Api):
     ERROR_SCHEMA = ProblemSchema
 
@@ -56,6 +67,7 @@ class MarketplaceApi(Api):
     def _init_spec(self, **kwargs):
         super()._init_spec(**kwargs)
         self.register_field(DecimalString, "string", "decimal")
+        self.ma_plugin.converter.add_attribute_function(_object_sizes)
         self.register_converter(IdConverter, id_param_schema)
         self.spec.components.security_scheme(
             "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Access token from /api/v1/auth/token"}
