@@ -357,11 +357,21 @@ class EmbeddedEngine:
 
     def _count_and_facets(self, conn: sqlite3.Connection, source: str,
                           query: SearchQuery) -> tuple[int, dict[str, list[FacetValue]]]:
-        """Total and facets in one pass over the candidates; a facet ignores its own filter (multi-select)."""
+        """Total and facets in one pass over the candidates; a facet ignores its own filter (multi-select).
+
+        SQLite counts the candidates per (country, vendor, category path), with each price bucket's share;
+        Python then combines those groups (far fewer than the hits) under each facet's filters."""
         base = replace(query, origin_countries=(), category=None, vendor_id=None)
         where, params = self._filters(base)
-        rows = conn.execute(f"SELECT d.origin_country, d.vendor_id, d.category_path, d.price_base_micros "
-                            f"FROM {source} WHERE {' AND '.join(where)}", params).fetchall()
+        buckets, bucket_params = [], []
+        for low, high in query.price_ranges:
+            bounds = "".join((" AND d.price_base_micros >= ?" if low is not None else "",
+                              " AND d.price_base_micros < ?" if high is not None else ""))
+            buckets.append(f", SUM(CASE WHEN d.price_base_micros IS NOT NULL{bounds} THEN 1 ELSE 0 END)")
+            bucket_params += [bound for bound in (low, high) if bound is not None]
+        rows = conn.execute(f"SELECT d.origin_country, d.vendor_id, d.category_path, COUNT(*){''.join(buckets)} "
+                            f"FROM {source} WHERE {' AND '.join(where)} GROUP BY 1, 2, 3",
+                            [*bucket_params, *params]).fetchall()
         countries = set(query.origin_countries)
         category = f"/{query.category}/" if query.category else None
         total = 0
@@ -369,22 +379,20 @@ class EmbeddedEngine:
         by_vendor: dict[int, int] = {}
         by_path: dict[str, int] = {}
         prices = [0] * len(query.price_ranges)
-        for country, vendor, path, price in rows:
+        for country, vendor, path, count, *in_buckets in rows:
             in_country = not countries or country in countries
             in_category = category is None or category in path
             in_vendor = query.vendor_id is None or vendor == query.vendor_id
             if in_category and in_vendor:
-                by_country[country] = by_country.get(country, 0) + 1
+                by_country[country] = by_country.get(country, 0) + count
             if in_country and in_category:
-                by_vendor[vendor] = by_vendor.get(vendor, 0) + 1
+                by_vendor[vendor] = by_vendor.get(vendor, 0) + count
             if in_country and in_vendor:
-                by_path[path] = by_path.get(path, 0) + 1
+                by_path[path] = by_path.get(path, 0) + count
             if in_country and in_category and in_vendor:
-                total += 1
-                if price is not None:
-                    for index, (low, high) in enumerate(query.price_ranges):
-                        if (low is None or price >= low) and (high is None or price < high):
-                            prices[index] += 1
+                total += count
+                for index, n in enumerate(in_buckets):
+                    prices[index] += n
         by_category: dict[str, int] = {}
         for path, count in by_path.items():
             for slug in filter(None, path.split("/")):
