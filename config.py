@@ -99,6 +99,8 @@ class Config:
     ELASTICSEARCH_INDEX = os.environ.get("ELASTICSEARCH_INDEX", "buybrics-products")
     #: Rendered search answers kept per process (0 turns the cache off).
     SEARCH_CACHE_SIZE = int(os.environ.get("SEARCH_CACHE_SIZE", 2048))
+    #: How often (seconds) a process asks whether campaigns changed, for its search answer cache.
+    SEARCH_PRICING_RECHECK_SECONDS = float(os.environ.get("SEARCH_PRICING_RECHECK_SECONDS", 1.0))
     #: Deliver outbox events right after each committing request (the embedded default).
     OUTBOX_DRAIN_INLINE = os.environ.get("OUTBOX_DRAIN_INLINE", "1" if SEARCH_BACKEND == "embedded" else "0") == "1"
 
@@ -114,6 +116,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL") or "sqlite://")
     RATELIMIT_STORAGE_URI = "memory://"
     PARTNER_FEED_SETTLE_SECONDS = 0
+    SEARCH_PRICING_RECHECK_SECONDS = 0.0  # tests change campaigns and search at once (see test_search_cache)
     # Still scrypt, with a small work factor: the suite creates thousands of accounts.
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections import OrderedDict
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any, Callable, Iterator
 
@@ -48,7 +50,8 @@ def build_engine(app: Flask) -> SearchEngine:
 
 def init_search(app: Flask) -> None:
     app.extensions["search_engine"] = build_engine(app)
-    app.extensions["search_cache"] = ResponseCache(app.config["SEARCH_CACHE_SIZE"])
+    app.extensions["search_cache"] = ResponseCache(app.config["SEARCH_CACHE_SIZE"],
+                                                   app.config["SEARCH_PRICING_RECHECK_SECONDS"])
     outbox.register(catalog.SEARCH_PRODUCT_TOPIC, handle_events)
     outbox.register(catalog.SEARCH_VENDOR_TOPIC, handle_events)
 
@@ -218,13 +221,26 @@ class ResponseCache:
 
     A key holds everything an answer depends on: the arguments, the locale, the
     index generation, the rates version and the pricing version; so a write, a
-    reindex, a rate refresh or a campaign change makes new keys, never stale answers.
+    reindex, a rate refresh or a campaign change makes new keys. Like the rate
+    table (rates.RECHECK_SECONDS), the pricing version is asked of the database
+    at most every `recheck` seconds (SEARCH_PRICING_RECHECK_SECONDS), so an answer
+    may trail a campaign change by that long, as the index trails every write.
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, recheck: float = 0.0) -> None:
         self.size = size
+        self.recheck = recheck
+        self._pricing: tuple[float, datetime, tuple] | None = None   # (monotonic, app clock, version)
         self._items: OrderedDict[tuple, bytes] = OrderedDict()
         self._lock = threading.Lock()
+
+    def pricing_version(self, session: Session) -> tuple:
+        """`pricing.pricing_version` now, asked again once `recheck` seconds passed or the app clock moved."""
+        moment, at = time.monotonic(), now()
+        seen = self._pricing
+        if seen is None or moment - seen[0] >= self.recheck or abs((at - seen[1]).total_seconds()) >= self.recheck:
+            seen = self._pricing = (moment, at, pricing.pricing_version(session, at))
+        return seen[2]
 
     def get(self, key: tuple | None) -> bytes | None:
         if key is None or not self.size:
@@ -255,7 +271,7 @@ def cache_key(session: Session, args: dict[str, Any], locale: str) -> tuple | No
         return None
     rates.current_table(session)
     arguments = tuple(sorted((k, tuple(v) if isinstance(v, list) else str(v)) for k, v in args.items()))
-    return (arguments, locale, generation, g.get("rates_version"), pricing.pricing_version(session, now()))
+    return (arguments, locale, generation, g.get("rates_version"), response_cache().pricing_version(session))
 
 
 def rendered(session: Session, args: dict[str, Any], locale: str) -> bytes:
