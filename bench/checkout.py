@@ -36,6 +36,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bench.serving import wait_for
+
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 5078
 POSTGRES_ADMIN_URL = os.environ.get("POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -53,17 +55,6 @@ def flask(args: list[str], env: dict) -> str:
     result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env,
                             check=True, capture_output=True, text=True)
     return result.stdout
-
-
-def wait_for(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1).read()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"server did not answer at {url}")
 
 
 def prepare(db_url: str, search_dir: str, shoppers: int, stock: int, currency: str) -> tuple[int, list[str]]:

@@ -23,6 +23,7 @@ import urllib.request
 from pathlib import Path
 
 from bench.catalog_words import QUERIES
+from bench.serving import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 5077
@@ -30,17 +31,6 @@ PORT = 5077
 
 def run(args: list[str], env: dict, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(args, cwd=ROOT, env=env, check=True, **kwargs)
-
-
-def wait_for(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1).read()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"server did not answer at {url}")
 
 
 def parse_wrk(output: str) -> dict:
