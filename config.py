@@ -31,6 +31,8 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-secret-key")
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: SQLite: how long a transaction that may write waits for the write lock (then 503 `database_busy`).
+    SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", 15000))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 1024 * 1024))
     JSON_SORT_KEYS = False
 

@@ -1,10 +1,25 @@
-"""Engine-level settings: SQLite enforces foreign keys and waits on locks."""
+"""Engine-level settings.
+
+SQLite has no row locks (`SELECT ... FOR UPDATE` does nothing), and the default runs several processes on
+one database file. So every transaction that may write takes SQLite's write lock when it starts
+(`BEGIN IMMEDIATE`, waiting up to `SQLITE_BUSY_TIMEOUT_MS` for it): a check-then-write is atomic across
+processes, as it is on PostgreSQL with its row locks. Requests with a safe method (GET, HEAD, OPTIONS)
+begin deferred transactions, so readers never queue behind writers (WAL lets them read meanwhile).
+"""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 
 from marketplace.extensions import db
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def writes_expected() -> bool:
+    """Whether the transaction about to begin may write: outside a request (worker, CLI) always; in a
+    request, unless its method is safe."""
+    return not has_request_context() or request.method not in SAFE_METHODS
 
 
 def register_sqlite_pragmas(app: Flask) -> None:
@@ -12,11 +27,18 @@ def register_sqlite_pragmas(app: Flask) -> None:
         engine = db.engine
         if engine.dialect.name != "sqlite":
             return
+        busy_timeout = int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 15000))
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record):
+            # The driver's own transaction handling is off: the "begin" listener below says how to begin.
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute(f"PRAGMA busy_timeout={busy_timeout}")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection):
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if writes_expected() else "BEGIN")
