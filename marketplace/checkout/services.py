@@ -18,7 +18,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from catalog import services as catalog
 from catalog.models import Product
@@ -221,13 +221,22 @@ def ensure_payment(session: Session, order: Order) -> Payment:
         raise PaymentUnavailable(CheckoutErrorCode.PAYMENT_PROVIDER_ERROR,
                                  _("The payment provider did not answer; retry with the same Idempotency-Key."),
                                  provider_code=error.code) from None
+    order = _locked_order(session, order.id)  # a cancellation may have committed while the provider answered
     payment = order.payment or Payment(provider=provider().name, amount=order.total_amount,
                                        currency=order.currency)
     order.payment = payment
     payment.provider_ref, payment.status = state.provider_ref, state.status
     payment.client_secret, payment.failure_reason = state.client_secret, state.failure_reason
+    cancelled = order.status == OrderStatus.CANCELLED
+    if cancelled:  # its cancellation found no payment to cancel: this one must not be payable either
+        payment.status = "canceled"
     session.add(payment)
     session.commit()
+    if cancelled and state.provider_ref and order.payment_provider != "manual":
+        try:
+            provider().cancel_payment(state.provider_ref, f"order-{order.id}-cancel")
+        except PaymentError as error:
+            log.warning("order %s was cancelled; its payment could not be cancelled yet: %s", order.id, error)
     return payment
 
 
@@ -319,21 +328,39 @@ def _own_vendor_order(session: Session, user: User, vendor_order_id: int, lock: 
 # -- state changes -----------------------------------------------------------
 
 def _locked_order(session: Session, order_id: int) -> Order:
-    """The order, row-locked and re-read: a copy loaded earlier in this session (before waiting for the
-    lock) must not let a stale status through, e.g. cancel an order a concurrent request just paid."""
+    """The order, row-locked and re-read with its vendor orders and refunds: a copy loaded earlier in this
+    session (before waiting for the lock) must not let a stale status or total through, e.g. cancel an order
+    a concurrent request just paid, or refund what a concurrent refund just took. Every state change of an
+    order, or of one of its vendor orders, starts here and decides on what it finds, in one transaction
+    (SQLite: the write lock taken by BEGIN IMMEDIATE; PostgreSQL: this row lock)."""
     order = session.scalar(select(Order).where(Order.id == order_id).with_for_update()
+                           .options(selectinload(Order.vendor_orders), selectinload(Order.refunds))
                            .execution_options(populate_existing=True))
     if order is None:
         raise NotFound(CheckoutErrorCode.ORDER_NOT_FOUND, _("No such order."))
     return order
 
 
+def _require_status(order: Order, allowed: tuple[str, ...], detail: str) -> None:
+    """The state a change starts from, checked on the locked order: otherwise a 409 telling the state found
+    (the loser of a race learns what won)."""
+    if order.status not in allowed:
+        raise Conflict(CheckoutErrorCode.INVALID_ORDER_STATE, detail, current_status=order.status)
+
+
 def mark_paid(session: Session, order_id: int) -> Order:
-    """Reservations become sales; each vendor's net amount is credited to its payout ledger."""
+    """The provider says the order is paid: pay it, once (an order already paid or cancelled is left as it
+    is; a cancelled one is refunded by `apply_payment_state`)."""
     order = _locked_order(session, order_id)
     if order.status != OrderStatus.AWAITING_PAYMENT:
         session.commit()
         return order
+    return _pay(session, order)
+
+
+def _pay(session: Session, order: Order) -> Order:
+    """Reservations become sales; each vendor's net amount is credited to its payout ledger. `order` is
+    locked and awaiting payment."""
     order.status, order.paid_at = OrderStatus.PAID, now()
     if order.payment is not None:
         order.payment.status = "succeeded"
@@ -374,13 +401,14 @@ def transfer_payouts(session: Session, order: Order | None = None) -> int:
 
 
 def confirm_manual_payment(session: Session, user: User, order_id: int) -> Order:
-    order = order_for(session, user, order_id)
+    """The shopper's own confirmation: decided on the order as it is under the lock, so a confirmation that
+    loses to a cancellation, the reservation's expiry or another confirmation is a 409, never a 200."""
+    order_for(session, user, order_id)  # another shopper's order is a 404
+    order = _locked_order(session, order_id)
     if order.payment_provider != "manual":
         raise Conflict(CheckoutErrorCode.INVALID_ORDER_STATE, _("This order is paid through its payment provider."))
-    if order.status != OrderStatus.AWAITING_PAYMENT:
-        raise Conflict(CheckoutErrorCode.INVALID_ORDER_STATE,
-                       _("Only an order awaiting payment can be paid."), current_status=order.status)
-    return mark_paid(session, order.id)
+    _require_status(order, (OrderStatus.AWAITING_PAYMENT,), _("Only an order awaiting payment can be paid."))
+    return _pay(session, order)
 
 
 def _paid_at_provider(order: Order) -> bool:
@@ -396,9 +424,8 @@ def _paid_at_provider(order: Order) -> bool:
 
 
 def cancel(session: Session, order: Order, reason: str) -> Order:
-    if order.status != OrderStatus.AWAITING_PAYMENT:
-        raise Conflict(CheckoutErrorCode.INVALID_ORDER_STATE,
-                       _("Only an order awaiting payment can be cancelled."), current_status=order.status)
+    """Cancel a locked order (from `_locked_order`) that is still awaiting payment, giving back its stock."""
+    _require_status(order, (OrderStatus.AWAITING_PAYMENT,), _("Only an order awaiting payment can be cancelled."))
     if _paid_at_provider(order):  # never cancel (and resell the stock of) an order the shopper has paid
         mark_paid(session, order.id)
         raise Conflict(CheckoutErrorCode.INVALID_ORDER_STATE, _("This order has been paid."),
