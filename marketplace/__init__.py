@@ -57,7 +57,7 @@ def register_extensions(app: Flask) -> None:
     register_sqlite_pragmas(app)
 
     from catalog.search.services import init_search
-    from marketplace.outbox import drain_after_request
+    from marketplace.outbox import deliver_inline
 
     init_search(app)
 
@@ -66,7 +66,7 @@ def register_extensions(app: Flask) -> None:
     app.extensions["payment_provider"] = build_provider(app)
     register_jobs()
     if app.config["OUTBOX_DRAIN_INLINE"]:
-        app.after_request(drain_after_request)
+        deliver_inline(app)
 
 
 def register_blueprints(app: Flask) -> None:

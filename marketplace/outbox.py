@@ -10,8 +10,8 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from flask import g, has_request_context
-from sqlalchemy import JSON, String, Text, func, select
+from flask import Flask, g, has_request_context
+from sqlalchemy import JSON, String, Text, event, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from marketplace.clock import now
@@ -47,8 +47,23 @@ def register(topic: str, handler: Handler) -> None:
 def record(session: Session, topic: str, key: Any, payload: dict | None = None) -> None:
     """Add an event to the caller's transaction (it commits with the change)."""
     session.add(OutboxEvent(topic=topic, key=str(key), payload=payload or {}))
-    if has_request_context():
+
+
+_INSERT = f"INSERT INTO {OutboxEvent.__tablename__}"
+
+
+def _mark_dirty(_conn, _cursor, statement: str, _parameters, _context, _executemany) -> None:
+    """Whatever wrote the row (ORM flush, Core insert, raw SQL), a request that inserted outbox events
+    delivers them before it answers in the embedded default (`drain_after_request`)."""
+    if statement.startswith(_INSERT) and has_request_context():
         g.outbox_dirty = True
+
+
+def deliver_inline(app: Flask) -> None:
+    """Embedded default: every request that records outbox events delivers them before it answers."""
+    with app.app_context():
+        event.listen(db.engine, "after_cursor_execute", _mark_dirty)
+    app.after_request(drain_after_request)
 
 
 def backlog(session: Session) -> int:
