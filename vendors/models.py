@@ -46,6 +46,8 @@ class Vendor(db.Model):
     msme_subtype: Mapped[str | None] = mapped_column(String(16))
     #: Stripe Connect account that receives this vendor's payouts (optional).
     stripe_account_id: Mapped[str | None] = mapped_column(String(64))
+    #: A changed payout account waiting for review; it replaces `stripe_account_id` only on approval.
+    pending_stripe_account_id: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), index=True, default=VendorStatus.PENDING_REVIEW)
     status_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)

@@ -80,7 +80,10 @@ class VendorSchema(BaseSchema):
     annual_turnover = fields.Nested(MoneySchema)
     investment = fields.Nested(MoneySchema, allow_none=True)
     status_reason = fields.String(allow_none=True)
-    stripe_account_id = fields.String(allow_none=True)
+    stripe_account_id = fields.String(allow_none=True, metadata={
+        "description": "The reviewed payout account (payouts go here only while the vendor is approved)."})
+    pending_stripe_account_id = fields.String(allow_none=True, metadata={
+        "description": "A new payout account waiting for review; it replaces stripe_account_id on approval."})
     updated_at = fields.DateTime()
     history = fields.List(fields.Nested(StatusChangeSchema))
 

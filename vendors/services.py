@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Callable
 
 import phonenumbers
 from babel.numbers import get_territory_currencies
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,10 +28,35 @@ TRANSITIONS: dict[str, tuple[tuple[VendorStatus, ...], VendorStatus, bool]] = {
     "reject": ((VendorStatus.PENDING_REVIEW,), VendorStatus.REJECTED, True),
     "suspend": ((VendorStatus.APPROVED,), VendorStatus.SUSPENDED, True),
 }
-#: Changing these sends an approved vendor back to review.
-REVIEWED_FIELDS = ("tax_id", "country")
+#: The vendor's identity: changing any of these (or proposing another payout account) sends an approved
+#: vendor back to review.
+REVIEWED_FIELDS = ("legal_name", "tax_id", "country")
 #: What search documents and campaign eligibility show of a vendor.
 SHOWN_IN_SEARCH = ("display_name", "msme_class")
+#: What campaign eligibility reads of a vendor (a change re-checks its enrollments).
+ELIGIBILITY_FIELDS = ("country", "msme_class")
+
+EligibilityListener = Callable[[Session, Vendor], None]
+#: Called inside the vendor's own transaction when its country or MSME class changes. Campaigns sit above
+#: vendors, so they register here (promotions.services) instead of being imported.
+_ELIGIBILITY_LISTENERS: list[EligibilityListener] = []
+
+
+def on_eligibility_change(listener: EligibilityListener) -> EligibilityListener:
+    if listener not in _ELIGIBILITY_LISTENERS:
+        _ELIGIBILITY_LISTENERS.append(listener)
+    return listener
+
+
+def payouts_allowed(vendor: Vendor) -> bool:
+    """Money may be sent to the vendor: it is approved (not back in review, suspended or rejected) and has
+    a reviewed payout account."""
+    return vendor.status == VendorStatus.APPROVED and vendor.stripe_account_id is not None
+
+
+def payouts_allowed_clause() -> ColumnElement[bool]:
+    """`payouts_allowed` as a SQL condition on `vendors`, for queries that pick whom to pay."""
+    return and_(Vendor.status == VendorStatus.APPROVED, Vendor.stripe_account_id.is_not(None))
 
 
 def country_currency(country: str) -> str:
@@ -118,8 +143,7 @@ def _apply_profile(session: Session, vendor: Vendor, data: dict[str, Any]) -> No
         vendor.tax_id, vendor.tax_id_type = tax.number, tax.type
     if "phone" in data or "country" in data:
         vendor.phone = normalize_phone(data.get("phone", vendor.phone), country)
-    for name in ("legal_name", "display_name", "contact_email", "sector", "employees", "description",
-                 "stripe_account_id"):
+    for name in ("legal_name", "display_name", "contact_email", "sector", "employees", "description"):
         if name in data:
             setattr(vendor, name, data[name])
     if "annual_turnover" in data:
@@ -146,6 +170,7 @@ def create_vendor(session: Session, owner: User, data: dict[str, Any]) -> Vendor
         raise Conflict(VendorErrorCode.PROFILE_EXISTS, _("This account already has a vendor profile."))
     vendor = Vendor(owner_id=owner.id, description={})
     _apply_profile(session, vendor, data)
+    vendor.stripe_account_id = data.get("stripe_account_id")  # reviewed with the rest before any payout
     _record(vendor, VendorStatus.PENDING_REVIEW, owner, None)
     session.add(vendor)
     _commit(session)
@@ -179,20 +204,50 @@ def vendor_history(session: Session, vendor_id: int, viewer: User) -> list[Vendo
     return list(vendor.history)
 
 
+def _locked_vendor(session: Session, vendor_id: int) -> Vendor:
+    """The vendor row, locked (PostgreSQL; SQLite's write transactions are serialized) and re-read, so a
+    status checked here is still the status when this transaction commits."""
+    vendor = session.scalar(select(Vendor).where(Vendor.id == vendor_id).with_for_update()
+                            .execution_options(populate_existing=True))
+    if vendor is None:
+        raise NotFound(VendorErrorCode.NOT_FOUND, _("No such vendor."))
+    return vendor
+
+
+def _propose_payout_account(vendor: Vendor, account: str | None) -> bool:
+    """A new payout account waits for review beside the reviewed one; True when something awaits review.
+    Removing the account, or going back to the reviewed one, needs no review."""
+    if account is None or account == vendor.stripe_account_id:
+        if account is None:
+            vendor.stripe_account_id = None
+        vendor.pending_stripe_account_id = None
+        return False
+    changed = account != vendor.pending_stripe_account_id
+    vendor.pending_stripe_account_id = account
+    return changed
+
+
 def update_vendor(session: Session, actor: User, vendor_id: int, data: dict[str, Any]) -> Vendor:
-    vendor = find_vendor(session, vendor_id)
+    vendor = _locked_vendor(session, vendor_id)
     if vendor.owner_id != actor.id:
         if vendor.is_public:
             raise Forbidden(VendorErrorCode.NOT_OWNER, _("Only the vendor's owner may change it."))
         raise NotFound(VendorErrorCode.NOT_FOUND, _("No such vendor."))
-    before = [getattr(vendor, name) for name in REVIEWED_FIELDS]
+    before = {name: getattr(vendor, name) for name in REVIEWED_FIELDS}
     shown_before = [getattr(vendor, name) for name in SHOWN_IN_SEARCH]
+    eligibility_before = [getattr(vendor, name) for name in ELIGIBILITY_FIELDS]
     _apply_profile(session, vendor, data)
-    reviewed_change = before != [getattr(vendor, name) for name in REVIEWED_FIELDS]
+    changed = [name for name in REVIEWED_FIELDS if getattr(vendor, name) != before[name]]
+    if "stripe_account_id" in data and _propose_payout_account(vendor, data["stripe_account_id"]):
+        changed.append("stripe_account_id")
     if vendor.status == VendorStatus.APPROVED and shown_before != [getattr(vendor, n) for n in SHOWN_IN_SEARCH]:
         outbox.record(session, SEARCH_VENDOR_TOPIC, vendor.id)  # products carry the vendor's name and class
-    if vendor.status == VendorStatus.APPROVED and reviewed_change:
-        _record(vendor, VendorStatus.PENDING_REVIEW, actor, "Tax ID or country changed; back to review.")
+    if eligibility_before != [getattr(vendor, name) for name in ELIGIBILITY_FIELDS]:
+        for listener in _ELIGIBILITY_LISTENERS:  # e.g. campaigns drop products no longer eligible
+            listener(session, vendor)
+    if vendor.status == VendorStatus.APPROVED and changed:
+        _record(vendor, VendorStatus.PENDING_REVIEW, actor,
+                f"Identity changed ({', '.join(changed)}); back to review, payouts held until approved.")
     elif vendor.status == VendorStatus.REJECTED:
         _record(vendor, VendorStatus.PENDING_REVIEW, actor, "Resubmitted after rejection.")
     _commit(session)
@@ -203,15 +258,16 @@ def change_status(session: Session, actor: User, vendor_id: int, action: str, re
     if actor.role != Role.ADMIN:
         raise Forbidden(ErrorCode.FORBIDDEN, _("Only admins review vendors."))
     sources, target, needs_reason = TRANSITIONS[action]
-    vendor = session.scalar(select(Vendor).where(Vendor.id == vendor_id).with_for_update())
-    if vendor is None:
-        raise NotFound(VendorErrorCode.NOT_FOUND, _("No such vendor."))
+    vendor = _locked_vendor(session, vendor_id)
     if vendor.status not in sources:
         raise Conflict(VendorErrorCode.INVALID_TRANSITION,
                        _("A vendor that is %(status)s cannot be %(action)s.", status=vendor.status,
                          action=target), current_status=vendor.status)
     if needs_reason and not (reason or "").strip():
         raise Invalid(ErrorCode.VALIDATION_ERROR, _("A reason is required."), field="reason")
+    if target == VendorStatus.APPROVED and vendor.pending_stripe_account_id is not None:
+        # the reviewed payout account is replaced only now
+        vendor.stripe_account_id, vendor.pending_stripe_account_id = vendor.pending_stripe_account_id, None
     _record(vendor, target, actor, reason or None)
     session.commit()
     return vendor

@@ -19,8 +19,11 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    # a changed payout account waits here for review; the reviewed one keeps receiving nothing meanwhile
+    with op.batch_alter_table('vendors', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('pending_stripe_account_id', sa.String(length=64), nullable=True))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('vendors', schema=None) as batch_op:
+        batch_op.drop_column('pending_stripe_account_id')
