@@ -30,6 +30,7 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     CONFLICT = "conflict"
+    LENGTH_REQUIRED = "length_required"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     RATE_LIMITED = "rate_limited"
@@ -44,6 +45,7 @@ TITLES = {
     404: _l("Not found"),
     405: _l("Method not allowed"),
     409: _l("Conflict"),
+    411: _l("Length required"),
     413: _l("Request body too large"),
     415: _l("Unsupported media type"),
     422: _l("Invalid input"),
@@ -59,6 +61,7 @@ HTTP_CODES = {
     404: ErrorCode.NOT_FOUND,
     405: ErrorCode.METHOD_NOT_ALLOWED,
     409: ErrorCode.CONFLICT,
+    411: ErrorCode.LENGTH_REQUIRED,
     413: ErrorCode.PAYLOAD_TOO_LARGE,
     415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
     422: ErrorCode.VALIDATION_ERROR,

@@ -2,15 +2,21 @@
 from __future__ import annotations
 
 import http
+from typing import Any
 
+from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
-from marshmallow import fields as ma_fields
-from webargs.flaskparser import FlaskParser
 from flask_smorest.utils import prepare_response
+from marshmallow import fields as ma_fields
+from marshmallow.utils import missing
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.routing import IntegerConverter
 
+from marketplace import request_limits
 from marketplace.errors import PROBLEM_MEDIA_TYPE, http_exception_problem
+from marketplace.jsoncodec import UntrustedJSONError, loads_untrusted
 from marketplace.schemas import DecimalString, ProblemSchema
 
 
@@ -26,9 +32,25 @@ def id_param_schema(_converter) -> dict:
 
 
 class StrictParser(FlaskParser):
-    """Unknown query parameters are refused like unknown body fields (webargs ignores them by default)."""
+    """Unknown query parameters are refused like unknown body fields (webargs ignores them by default).
+
+    A JSON body is read through the request's size limit (413, chunked bodies included), must say it is
+    JSON (415 otherwise) and is parsed within `loads_untrusted`'s depth and number limits (400
+    `invalid_json`, saying why). No body at all is "missing", so a schema names the required fields."""
 
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
+
+    def load_json(self, req, schema) -> Any:
+        body = req.get_data(cache=True)
+        if not body:
+            return missing
+        if not is_json_request(req):
+            abort(415, message=f"This endpoint takes a JSON body (Content-Type: application/json), "
+                               f"not {req.mimetype or 'an untyped body'}.")
+        try:
+            return loads_untrusted(body)
+        except UntrustedJSONError as error:
+            abort(400, exc=error, messages={"json": [f"Invalid JSON body: {error.msg}."]})
 
 
 class Blueprint(SmorestBlueprint):
@@ -47,8 +69,21 @@ def _object_sizes(self, field, ret: dict, **kwargs) -> dict:
     return {}
 
 
+class UntrustedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON provider, parsing within `loads_untrusted`'s limits: `request.get_json()` anywhere
+    (rate-limit keys, idempotency fingerprints) gets the same answer as the arguments parser."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return loads_untrusted(s)
+
+
 class MarketplaceApi(Api):
     ERROR_SCHEMA = ProblemSchema
+
+    def init_app(self, app: Flask, *args: Any, **kwargs: Any) -> None:
+        super().init_app(app, *args, **kwargs)
+        app.json = UntrustedJSONProvider(app)
+        request_limits.init_app(app)
 
     def handle_http_exception(self, error):
         return http_exception_problem(error)
