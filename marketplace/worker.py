@@ -50,11 +50,15 @@ def worker_command(once: bool, interval: float) -> None:
         return
     click.echo("worker: running (Ctrl+C stops)")
     app = current_app._get_current_object()
-    while True:
-        try:
-            with app.app_context():  # a fresh context each pass: per-pass caches (rates, campaigns) never go stale
-                done = run_once(db.session)
+    try:
+        while True:
+            try:
+                with app.app_context():  # a fresh context each pass: per-pass caches (rates, campaigns) never go stale
+                    done = run_once(db.session)
+            except Exception:  # the database was unreachable or locked too long: the worker lives on
+                log.exception("worker pass failed; retrying")
+                done = 0
             if not done:
                 time.sleep(interval)
-        except KeyboardInterrupt:
-            break
+    except KeyboardInterrupt:
+        pass
