@@ -82,12 +82,15 @@ def principal_for_key(key: str) -> PartnerPrincipal | None:
     digest = hash_key(key)
     if match is None:
         return None
-    row = db.session.execute(
-        select(PartnerApiKey.id, PartnerApiKey.key_hash, PartnerApiKey.scopes, PartnerApiKey.revoked_at,
-               Partner.id, Partner.name, PartnerApiKey.last_used_at)
-        .join(Partner, Partner.id == PartnerApiKey.partner_id)
-        .where(PartnerApiKey.prefix == match.group(1))
-    ).first()
+    # On its own short connection: the request's transaction has not begun yet, so that on SQLite (where a
+    # writing request's transaction holds the one write lock from its start) `record_use` can still write.
+    with db.engine.connect() as connection:
+        row = connection.execute(
+            select(PartnerApiKey.id, PartnerApiKey.key_hash, PartnerApiKey.scopes, PartnerApiKey.revoked_at,
+                   Partner.id, Partner.name, PartnerApiKey.last_used_at)
+            .join(Partner, Partner.id == PartnerApiKey.partner_id)
+            .where(PartnerApiKey.prefix == match.group(1))
+        ).first()
     if row is None or not hmac.compare_digest(row[1], digest) or row[3] is not None:
         return None
     record_use(row[0], row[6])
@@ -106,6 +109,8 @@ def record_use(key_id: int, last_used_at: datetime | None) -> None:
     cutoff = moment - LAST_USED_RESOLUTION
     if last_used_at is not None and last_used_at >= cutoff:
         return
+    if db.engine.dialect.name == "sqlite" and db.session().in_transaction():
+        return  # this request may hold SQLite's write lock already: waiting for it would wait for ourselves
     try:
         with db.engine.begin() as connection:
             connection.execute(update(PartnerApiKey)

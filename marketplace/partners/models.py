@@ -73,10 +73,18 @@ class PartnerVendorGrant(db.Model):
 
 
 class PartnerListing(db.Model):
-    """The link between a partner's `external_id` and the product it manages."""
+    """The link between a partner's `external_id` and the product it manages.
+
+    `feed_seq` orders the delta feed: the change number of the link's last change, its own creation or any
+    write to its product, whichever path wrote it (partner sync, the vendor's own edits, checkout's stock).
+    Database triggers (migration 5e2a1c0d9b02) set it in the writing transaction: on PostgreSQL it is the
+    writing transaction's id (`pg_current_xact_id()`), on SQLite one more than the highest so far, taken
+    under the write lock SQLite serializes writers with. See `services.listing_feed` for how it is read.
+    """
 
     __tablename__ = "partner_listings"
-    __table_args__ = (UniqueConstraint("partner_id", "external_id"),)
+    __table_args__ = (UniqueConstraint("partner_id", "external_id"),
+                      Index("ix_partner_listings_feed", "partner_id", "feed_seq", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
@@ -89,12 +97,16 @@ class PartnerListing(db.Model):
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
+    #: Set by triggers only (see the class docstring); never written by the application.
+    feed_seq: Mapped[int] = mapped_column(BigInteger, server_default="0", index=True)
 
 
 class JobStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"
     COMPLETED = "completed"
+    #: The job could not go on (its `error` says why); its lines not yet processed stay `pending`.
+    FAILED = "failed"
 
 
 class ListingSyncJob(db.Model):
@@ -113,6 +125,8 @@ class ListingSyncJob(db.Model):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    #: Why a `failed` job stopped.
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class ListingSyncJobLine(db.Model):
@@ -159,6 +173,9 @@ class WebhookDelivery(db.Model):
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
     event_id: Mapped[str] = mapped_column(String(64))
     event_type: Mapped[str] = mapped_column(String(32))
+    #: The vendors whose data the body carries (None: no vendor's, e.g. a campaign): checked again before
+    #: every attempt, so nothing is sent once the partner lost one of these grants or its last key.
+    vendor_ids: Mapped[list | None] = mapped_column(JSON)
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
     #: Attempts in the current schedule (a redelivery starts a new one); the log keeps them all.

@@ -160,12 +160,13 @@ class Listings(MethodView):
     def get(self, args):
         """The partner's listings as the marketplace holds them: a delta feed, oldest change first
 
-        Keyset pagination on (updated_at, product id), encoded in an opaque
-        `next_cursor`: no listing is skipped or repeated while paging; one that
-        changes meanwhile comes again later with its new `updated_at` (as a
-        delta feed should). Keep the last `next_cursor` to poll for later
-        changes. A change shows once it is PARTNER_FEED_SETTLE_SECONDS old (30 s by
-        default), so that a transaction still committing is never paged past.
+        Ordered by change (any write to the listing's product, whoever made
+        it), with keyset pagination encoded in an opaque `next_cursor`: no
+        listing is skipped or repeated while paging, even while writes go on;
+        one that changes meanwhile comes again later with its new content (as
+        a delta feed should). Keep the last `next_cursor` to poll for later
+        changes. A change shows as soon as it has committed (on PostgreSQL,
+        once every transaction that started writing before it has finished).
         Listings of vendors that withdrew their authorization are left out."""
         return services.listing_feed(db.session, current_partner().partner_id, args.get("updated_since"),
                                      args.get("cursor"), args["limit"],

@@ -1,6 +1,7 @@
 """The partner API's shapes. A listing is the catalog's product shape plus external_id, vendor_id, version."""
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 import marshmallow as ma
@@ -94,10 +95,21 @@ class SyncResultSchema(BaseSchema):
     summary = fields.Nested(SummarySchema, required=True)
 
 
+class UtcAwareDateTime(fields.AwareDateTime):
+    """An ISO 8601 moment with an offset that also exists in UTC (0001-01-01T00:00:00+14:00 does not)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ma.ValidationError("This moment is outside the range of dates in UTC.") from None
+
+
 class FeedArgs(BaseSchema):
-    updated_since = fields.AwareDateTime(default_timezone=None,
-                                         metadata={"description": "Only listings changed at or after this "
-                                                                  "moment (ISO 8601 with offset)."})
+    updated_since = UtcAwareDateTime(default_timezone=None,
+                                     metadata={"description": "Only listings changed at or after this "
+                                                              "moment (ISO 8601 with offset)."})
     cursor = fields.String(validate=validate.Length(max=200),
                            metadata={"description": "`next_cursor` from the previous page."})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_FEED_PAGE))
@@ -137,7 +149,8 @@ class FeedSchema(BaseSchema):
 
 class JobSchema(BaseSchema):
     id = fields.Integer()
-    status = fields.String(metadata={"enum": ["pending", "running", "completed"]})
+    status = fields.String(metadata={"enum": ["pending", "running", "completed", "failed"]})
+    error = fields.String(allow_none=True, metadata={"description": "Why a `failed` job stopped."})
     total = fields.Integer()
     processed = fields.Integer()
     counts = fields.Nested(SummarySchema)

@@ -6,6 +6,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,7 +17,8 @@ from typing import IO, Any
 import marshmallow as ma
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, func, insert, or_, select
+from sqlalchemy import BigInteger, Text, and_, bindparam, func, insert, or_, select
+from sqlalchemy import cast as sa_cast
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -49,6 +51,8 @@ from marketplace.partners.models import (
 )
 from marketplace.partners.schemas import ListingSchema, ListingUpdateSchema
 from vendors.models import Vendor
+
+log = logging.getLogger(__name__)
 
 STATUSES = ("created", "updated", "unchanged", "stale", "error")
 
@@ -371,13 +375,27 @@ def _validate(schema: ma.Schema, items: list[Any]) -> tuple[list[dict | None], l
     return results, valid
 
 
-def _load_batch(session: Session, partner_id: int, external_ids: list[str], vendor_ids: Iterable[int]) -> _Batch:
-    links = {link.external_id: link for link in session.scalars(
+def _links(session: Session, partner_id: int, external_ids: list[str]) -> dict[str, PartnerListing]:
+    if not external_ids:
+        return {}
+    return {link.external_id: link for link in session.scalars(
         select(PartnerListing).where(PartnerListing.partner_id == partner_id,
-                                     PartnerListing.external_id.in_(external_ids)))} if external_ids else {}
-    product_ids = [link.product_id for link in links.values()]
-    products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(product_ids)))} \
-        if product_ids else {}
+                                     PartnerListing.external_id.in_(external_ids))
+        .execution_options(populate_existing=True))}
+
+
+def _load_batch(session: Session, partner_id: int, external_ids: list[str], vendor_ids: Iterable[int]) -> _Batch:
+    """The links and products a batch works on, the products locked (PostgreSQL; SQLite serializes writers):
+    two writers of one listing (two syncs, a sync and the vendor or a checkout) never both start from the same
+    version. Products are locked in id order, before their links are read again, as every product writer
+    does (a write to a product also touches its links: see `PartnerListing.feed_seq`)."""
+    links = _links(session, partner_id, external_ids)
+    product_ids = sorted({link.product_id for link in links.values()})
+    products = {p.id: p for p in session.scalars(
+        select(Product).where(Product.id.in_(product_ids)).order_by(Product.id).with_for_update()
+        .execution_options(populate_existing=True))} if product_ids else {}
+    if products:
+        links = _links(session, partner_id, external_ids)
     slugs = {c.id: slug for slug, c in catalog.categories_by_slug(session).items()}
     return _Batch(session, partner_id, authorized_vendors(session, partner_id, vendor_ids), links, products, slugs)
 
@@ -496,16 +514,18 @@ def _sku_taken(external_id: str) -> dict[str, Any]:
 
 def _run_items(session: Session, work: Callable[[list[tuple[int, dict]]], None], valid: list[tuple[int, dict]],
                results: list, before_commit: Callable[[list], None] | None) -> None:
-    """All valid items in one transaction; if the database refuses it (a race another writer won, e.g. on a
-    SKU), again item by item in savepoints so that only the offending items fail."""
-    try:
-        work(valid)
-        if before_commit:
-            before_commit(results)
-        session.commit()
-        return
-    except IntegrityError:
-        session.rollback()
+    """All valid items in one transaction; if the database refuses it (a race another writer won, e.g. the
+    same new external_id or SKU), once more (what the winner created is now found and updated), then item by
+    item in savepoints so that only the offending items fail, each with its own `conflict` result."""
+    for _attempt in range(2):  # again once: a listing another writer just created is then an update
+        try:
+            work(valid)
+            if before_commit:
+                before_commit(results)
+            session.commit()
+            return
+        except IntegrityError:
+            session.rollback()
     for index, data in valid:
         try:
             with session.begin_nested():
@@ -600,7 +620,7 @@ def _own_link(session: Session, partner_id: int, external_id: str) -> PartnerLis
 
 def archive_listing(session: Session, partner_id: int, external_id: str) -> None:
     link = _own_link(session, partner_id, external_id)
-    product = session.get(Product, link.product_id)
+    product = session.get(Product, link.product_id, with_for_update=True, populate_existing=True)
     if product.status != ProductStatus.ARCHIVED:
         stamp = now()
         product.status = ProductStatus.ARCHIVED
@@ -615,20 +635,31 @@ def archive_listing(session: Session, partner_id: int, external_id: str) -> None
 
 # -- the feed ----------------------------------------------------------------
 
-def encode_cursor(updated_at: datetime, product_id: int) -> str:
-    raw = json.dumps([updated_at.isoformat(), product_id], separators=(",", ":")).encode()
+#: Cursors carry (feed_seq, link id); both are 64-bit signed integers in the database.
+_CURSOR_MAX = 2**63 - 1
+
+
+def encode_cursor(feed_seq: int, link_id: int) -> str:
+    raw = json.dumps({"s": feed_seq, "i": link_id}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
+def _cursor_number(value: Any) -> int:
+    if type(value) is not int or not 0 <= value <= _CURSOR_MAX:  # bool is an int subclass: refused too
+        raise ValueError
+    return value
+
+
+def decode_cursor(cursor: str) -> tuple[int, int]:
+    """(feed_seq, link id) from a cursor this API gave out; 422 `invalid_cursor` (field `cursor`) for anything
+    else, whatever the client crafted (huge or non-integer numbers, `true`, other JSON, bad base64)."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        stamp, product_id = json.loads(raw)
-        moment = datetime.fromisoformat(stamp)
-        if moment.tzinfo is None or not isinstance(product_id, int):
+        raw = base64.urlsafe_b64decode(cursor.encode("ascii") + b"=" * (-len(cursor) % 4))
+        value = json.loads(raw)
+        if not isinstance(value, dict) or set(value) != {"s", "i"}:
             raise ValueError
-        return moment, product_id
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+        return _cursor_number(value["s"]), _cursor_number(value["i"])
+    except (ValueError, TypeError, RecursionError, binascii.Error, UnicodeError):
         raise Invalid(PartnerErrorCode.INVALID_CURSOR, _("This cursor is not one this API gave out."),
                       field="cursor") from None
 
@@ -645,38 +676,57 @@ def feed_item(link: PartnerListing, product: Product, slugs: dict[int, str]) -> 
     }
 
 
+def _feed_horizon(session: Session):
+    """A condition on `PartnerListing.feed_seq`: the rows no transaction still running can reach below.
+
+    PostgreSQL: feed_seq is the writing transaction's id, and every transaction with an id below the
+    statement snapshot's xmin has finished, so all rows under it are committed and visible, and any later
+    commit carries an id at or above it. SQLite serializes writers, and each takes the next number under the
+    write lock: whatever a reader's snapshot misses commits with a higher number than it sees. None: no
+    condition needed."""
+    if session.get_bind().dialect.name == "postgresql":
+        xmin = func.pg_snapshot_xmin(func.pg_current_snapshot())
+        return PartnerListing.feed_seq < sa_cast(sa_cast(xmin, Text), BigInteger)
+    return None
+
+
 def listing_feed(session: Session, partner_id: int, updated_since: datetime | None, cursor: str | None,
                  limit: int, settle: timedelta = timedelta(0)) -> dict[str, Any]:
-    """The partner's listings as the marketplace holds them, oldest change first (keyset on updated_at, id).
+    """The partner's listings as the marketplace holds them, oldest change first (keyset on feed_seq, link id).
 
-    A row changed while a client pages gets a later updated_at, so it comes
-    again further on with its new content: nothing is skipped, and a row
-    repeats only because it changed (what a delta feed should do).
-
-    A writer stamps updated_at before it commits, so a slow transaction can
-    commit rows older than what a reader has already paged past. Rows show
-    only once they are `settle` old (PARTNER_FEED_SETTLE_SECONDS), longer than
-    any write transaction takes, so the cursor never overtakes an uncommitted
-    change. Listings of vendors that withdrew their authorization are not shown."""
+    Every write to a listing's product (through this API, the vendor's own edits, stock taken by checkout)
+    gives its link a higher `feed_seq` in the writing transaction (see `PartnerListing`), so a row changed
+    while a client pages comes again further on with its new content: nothing is skipped, and a row
+    repeats only because it changed (what a delta feed should do). A change shows as soon as it has
+    committed (on PostgreSQL once no transaction older than it still runs: `_feed_horizon`); `settle`
+    (PARTNER_FEED_SETTLE_SECONDS, 0 by default) can hold changes back longer. Listings of vendors that
+    withdrew their authorization are not shown."""
     query = (select(PartnerListing, Product)
              .join(Product, Product.id == PartnerListing.product_id)
              .join(PartnerVendorGrant, and_(PartnerVendorGrant.partner_id == PartnerListing.partner_id,
                                             PartnerVendorGrant.vendor_id == PartnerListing.vendor_id))
              .where(PartnerListing.partner_id == partner_id))
-    if settle:
-        query = query.where(Product.updated_at <= now() - settle)
+    horizon = _feed_horizon(session)
+    if horizon is not None:
+        query = query.where(horizon)
+    if settle:  # stop before the first change younger than `settle` (what comes after it waits too)
+        unsettled = (select(func.min(PartnerListing.feed_seq))
+                     .join(Product, Product.id == PartnerListing.product_id)
+                     .where(PartnerListing.partner_id == partner_id, Product.updated_at > now() - settle)
+                     .scalar_subquery())
+        query = query.where(or_(unsettled.is_(None), PartnerListing.feed_seq < unsettled))
     if updated_since is not None:
         query = query.where(Product.updated_at >= updated_since)
     if cursor:
-        moment, product_id = decode_cursor(cursor)
-        query = query.where(or_(Product.updated_at > moment,
-                                and_(Product.updated_at == moment, Product.id > product_id)))
-    rows = list(session.execute(query.order_by(Product.updated_at, Product.id).limit(limit + 1)))
+        feed_seq, link_id = decode_cursor(cursor)
+        query = query.where(or_(PartnerListing.feed_seq > feed_seq,
+                                and_(PartnerListing.feed_seq == feed_seq, PartnerListing.id > link_id)))
+    rows = list(session.execute(query.order_by(PartnerListing.feed_seq, PartnerListing.id).limit(limit + 1)))
     has_more = len(rows) > limit
     rows = rows[:limit]
     slugs = {c.id: slug for slug, c in catalog.categories_by_slug(session).items()}
     items = [feed_item(link, product, slugs) for link, product in rows]
-    next_cursor = encode_cursor(rows[-1][1].updated_at, rows[-1][1].id) if rows else cursor
+    next_cursor = encode_cursor(rows[-1][0].feed_seq, rows[-1][0].id) if rows else cursor
     return {"items": items, "next_cursor": next_cursor, "has_more": has_more}
 
 
@@ -761,50 +811,88 @@ def job_results(session: Session, job: ListingSyncJob, status: str | None, page:
                 **({"code": line.code} if line.code else {})} for line in lines]
     return {"id": job.id, "status": job.status, "total": job.total, "processed": job.processed,
             "counts": job.counts, "created_at": job.created_at, "started_at": job.started_at,
-            "finished_at": job.finished_at, "results": results, "page": page, "per_page": per_page,
+            "finished_at": job.finished_at, "error": job.error, "results": results, "page": page,
+            "per_page": per_page,
             "results_total": total}
 
 
-_NOT_JSON = object()
+#: Limits on one job line's JSON: nesting depth, digits in a number.
+MAX_LINE_DEPTH = 32
+MAX_NUMBER_DIGITS = 40
 
 
-def _parse_line(payload: str) -> Any:
+class _BadLine(ValueError):
+    """Why a job line cannot be a listing (its `invalid_line` result says so)."""
+
+
+def _number(text: str, kind: type) -> Any:
+    if len(text) > MAX_NUMBER_DIGITS:
+        raise _BadLine(_("A number in this line has more than %(n)s digits.", n=MAX_NUMBER_DIGITS))
+    return kind(text)
+
+
+def _constant(name: str) -> Any:
+    raise _BadLine(_("This line holds %(name)s, which is not a JSON number.", name=name))
+
+
+def _check_parsed(value: Any) -> None:
+    """Depth and text checks over a parsed line, without recursion (any depth the parser accepted)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_LINE_DEPTH:
+            raise _BadLine(_("This line is nested deeper than %(n)s levels.", n=MAX_LINE_DEPTH))
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise _BadLine(_("Text in this line holds a NUL character."))
+        elif isinstance(item, dict):
+            stack.extend((key, depth + 1) for key in item)
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+
+
+def parse_line(payload: str) -> dict[str, Any]:
+    """A job line as a listing object, or _BadLine saying why it cannot be one: not JSON, nested too deep
+    (however deep: the parser's own recursion limit is caught too), numbers with too many digits, NaN or
+    Infinity, NUL characters, or JSON that is not an object."""
+    if not payload:
+        raise _BadLine(_("This line is empty."))
     try:
-        return json.loads(payload)
+        value = json.loads(payload, parse_int=lambda text: _number(text, int),
+                           parse_float=lambda text: _number(text, float), parse_constant=_constant)
+    except _BadLine:
+        raise
+    except RecursionError:
+        raise _BadLine(_("This line is nested deeper than %(n)s levels.", n=MAX_LINE_DEPTH)) from None
     except ValueError:
-        return _NOT_JSON
+        raise _BadLine(_("This line is not valid JSON.")) from None
+    _check_parsed(value)
+    if not isinstance(value, dict):
+        raise _BadLine(_("Each line must be one JSON object (a listing)."))
+    return value
 
 
-def process_sync_jobs(session: Session, chunk_size: int | None = None) -> int:
-    """Worker job: the next chunk of the oldest unfinished sync job, committed with its progress.
+def _invalid_line(reason: str) -> dict[str, Any]:
+    return _error(None, PartnerErrorCode.INVALID_LINE, {"body": [reason]})
 
-    Returns the number of lines processed (0 when no job waits). Each chunk goes
-    through `sync_listings` (the same rules and results as PUT), and the job's
-    progress commits in the same transaction as the listings it wrote."""
-    chunk_size = chunk_size or current_app.config.get("PARTNER_JOB_CHUNK", 1000)
-    query = (select(ListingSyncJob).where(ListingSyncJob.status.in_([JobStatus.PENDING, JobStatus.RUNNING]))
-             .order_by(ListingSyncJob.id).limit(1))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    job = session.scalar(query)
-    if job is None:
-        session.commit()
-        return 0
-    job_id, partner_id, cursor_line = job.id, job.partner_id, job.cursor_line
-    lines = session.execute(select(ListingSyncJobLine.id, ListingSyncJobLine.line, ListingSyncJobLine.payload)
-                            .where(ListingSyncJobLine.job_id == job_id, ListingSyncJobLine.line > cursor_line)
-                            .order_by(ListingSyncJobLine.line).limit(chunk_size)).all()
-    if not lines:
-        job.status, job.finished_at = JobStatus.COMPLETED, now()
-        job.started_at = job.started_at or job.finished_at
-        session.commit()
-        return 0
-    parsed = [_parse_line(payload) for _id, _line, payload in lines]
-    not_json = {i for i, item in enumerate(parsed) if item is _NOT_JSON}
+
+def _job_chunk(session: Session, job_id: int, partner_id: int, lines: list[Any]) -> None:
+    """Sync `lines` [(id, line number, payload)] of a job and record their results and the job's progress;
+    commits. Lines that cannot be listings get `invalid_line` with the reason; the others go through
+    `sync_listings` (the same rules and results as PUT), in the same transaction as the progress."""
+    items: list[Any] = []
+    bad: dict[int, str] = {}
+    for index, (_id, _line, payload) in enumerate(lines):
+        try:
+            items.append(parse_line(payload))
+        except _BadLine as reason:
+            bad[index] = str(reason)
+            items.append({})
 
     def record_progress(results: list[dict]) -> None:
-        for i in not_json:
-            results[i] = _error(None, PartnerErrorCode.INVALID_LINE, {"body": [_("This line is not valid JSON.")]})
+        for index, reason in bad.items():
+            results[index] = _invalid_line(reason)
         table = ListingSyncJobLine.__table__
         session.execute(
             table.update().where(table.c.id == bindparam("line_id")).values(
@@ -825,6 +913,97 @@ def process_sync_jobs(session: Session, chunk_size: int | None = None) -> int:
         if current.processed >= current.total:
             current.status, current.finished_at = JobStatus.COMPLETED, now()
 
-    sync_listings(session, partner_id, [{} if i in not_json else item for i, item in enumerate(parsed)],
-                  before_commit=record_progress)
-    return len(lines)
+    sync_listings(session, partner_id, items, before_commit=record_progress)
+
+
+def _lock_job(session: Session, job_id: int) -> ListingSyncJob | None:
+    return session.scalar(select(ListingSyncJob).where(ListingSyncJob.id == job_id).with_for_update()
+                          .execution_options(populate_existing=True))
+
+
+def _job_line_by_line(session: Session, job_id: int, partner_id: int, lines: list[Any]) -> None:
+    """A chunk that failed as a whole, again one line at a time: a line that still fails is `invalid_line`
+    with the reason, and the others are synced as usual. Each step re-locks the job and skips lines another
+    worker recorded meanwhile."""
+    for line in lines:
+        job = _lock_job(session, job_id)
+        if job is None or job.status not in (JobStatus.PENDING, JobStatus.RUNNING) or job.cursor_line >= line[1]:
+            session.rollback()
+            continue
+        try:
+            _job_chunk(session, job_id, partner_id, [line])
+        except Exception as error:  # noqa: BLE001 - any failure of one line is that line's result
+            session.rollback()
+            log.warning("sync job %s line %s failed: %r", job_id, line[1], error)
+            if _lock_job(session, job_id) is None:
+                session.rollback()
+                return
+            reason = _("This line could not be processed (%(error)s).", error=type(error).__name__)
+            _record_failed_line(session, job_id, line, reason)
+
+
+def _record_failed_line(session: Session, job_id: int, line: Any, reason: str) -> None:
+    result = _invalid_line(reason)
+    table = ListingSyncJobLine.__table__
+    session.execute(table.update().where(table.c.id == line[0])
+                    .values(status=result["status"], code=result["code"], errors=result["errors"]))
+    job = session.get(ListingSyncJob, job_id)
+    counts = dict(job.counts or {})
+    counts["error"] = counts.get("error", 0) + 1
+    job.counts, job.processed, job.cursor_line = counts, job.processed + 1, line[1]
+    job.status = JobStatus.RUNNING
+    job.started_at = job.started_at or now()
+    if job.processed >= job.total:
+        job.status, job.finished_at = JobStatus.COMPLETED, now()
+    session.commit()
+
+
+def _fail_job(session: Session, job_id: int, reason: str) -> None:
+    session.rollback()
+    job = _lock_job(session, job_id)
+    if job is not None and job.status in (JobStatus.PENDING, JobStatus.RUNNING):
+        job.status, job.error, job.finished_at = JobStatus.FAILED, reason[:1000], now()
+        job.started_at = job.started_at or job.finished_at
+    session.commit()
+
+
+def process_sync_jobs(session: Session, chunk_size: int | None = None) -> int:
+    """Worker job: the next chunk of the oldest unfinished sync job, committed with its progress.
+
+    Returns the number of lines processed (0 when no job waits). A line that cannot be a listing, or whose
+    processing fails, gets `invalid_line` with the reason and the job goes on; a job that cannot go on at
+    all is marked `failed` with the reason, so it never holds up the jobs queued behind it (any partner's)."""
+    chunk_size = chunk_size or current_app.config.get("PARTNER_JOB_CHUNK", 1000)
+    query = (select(ListingSyncJob).where(ListingSyncJob.status.in_([JobStatus.PENDING, JobStatus.RUNNING]))
+             .order_by(ListingSyncJob.id).limit(1))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    job = session.scalar(query)
+    if job is None:
+        session.commit()
+        return 0
+    job_id, partner_id, cursor_line = job.id, job.partner_id, job.cursor_line
+    try:
+        lines = session.execute(select(ListingSyncJobLine.id, ListingSyncJobLine.line, ListingSyncJobLine.payload)
+                                .where(ListingSyncJobLine.job_id == job_id, ListingSyncJobLine.line > cursor_line)
+                                .order_by(ListingSyncJobLine.line).limit(chunk_size)).all()
+        if not lines:
+            job.status, job.finished_at = JobStatus.COMPLETED, now()
+            job.started_at = job.started_at or job.finished_at
+            session.commit()
+            return 0
+        try:
+            _job_chunk(session, job_id, partner_id, lines)
+        except Exception as error:  # noqa: BLE001 - find the line(s) at fault instead of failing every pass
+            session.rollback()
+            log.warning("sync job %s: a chunk failed (%r); processing it line by line", job_id, error)
+            _job_line_by_line(session, job_id, partner_id, lines)
+        return len(lines)
+    except Exception as error:  # noqa: BLE001 - this job cannot go on; the others must
+        log.exception("sync job %s failed", job_id)
+        try:
+            _fail_job(session, job_id, _("The job stopped: %(error)s.", error=type(error).__name__))
+        except Exception:  # noqa: BLE001 - e.g. the database itself is gone: the worker logs it and retries
+            session.rollback()
+            raise
+        return 1

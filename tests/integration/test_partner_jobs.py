@@ -101,7 +101,8 @@ def test_job_results_report_each_lines_outcome_and_paginate(client, runner, make
     assert by_line[3]["code"] == "invalid_line" and by_line[3]["errors"] == {"body": ["This line is not valid JSON."]}
     assert by_line[4]["code"] == "vendor_not_authorized" and by_line[4]["external_id"] == "K2"
     assert "hs_code" in by_line[5]["errors"]
-    assert by_line[6]["errors"] == {"body": ["Each item must be a JSON object."]}
+    assert by_line[6]["code"] == "invalid_line"
+    assert by_line[6]["errors"] == {"body": ["Each line must be one JSON object (a listing)."]}
     errors = job(client, partner, job_id, status="error", per_page=2)
     assert errors["results_total"] == 4 and [r["line"] for r in errors["results"]] == [3, 4]
     assert [r["line"] for r in job(client, partner, job_id, status="error", per_page=2, page=2)["results"]] == [5, 6]
