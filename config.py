@@ -85,8 +85,8 @@ class Config:
     PARTNER_JOB_MAX_BYTES = int(os.environ.get("PARTNER_JOB_MAX_BYTES", 256 * 1024 * 1024))
     PARTNER_JOB_MAX_LINES = int(os.environ.get("PARTNER_JOB_MAX_LINES", 100_000))
     PARTNER_JOB_CHUNK = int(os.environ.get("PARTNER_JOB_CHUNK", 1000))
-    #: The listing feed shows a change once it is this old (longer than any write transaction lasts).
-    PARTNER_FEED_SETTLE_SECONDS = int(os.environ.get("PARTNER_FEED_SETTLE_SECONDS", 30))
+    #: Hold changes back from the listing feed until they are this old (0: as soon as they commit).
+    PARTNER_FEED_SETTLE_SECONDS = int(os.environ.get("PARTNER_FEED_SETTLE_SECONDS", 0))
     PARTNER_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("PARTNER_WEBHOOK_TIMEOUT_SECONDS", 5))
     PARTNER_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("PARTNER_WEBHOOK_MAX_ATTEMPTS", 10))
     PARTNER_WEBHOOK_BACKOFF_SECONDS = int(os.environ.get("PARTNER_WEBHOOK_BACKOFF_SECONDS", 60))
