@@ -59,11 +59,19 @@ class Config:
     # Accounts
     PASSWORD_HASH_METHOD = "scrypt"
     ACCESS_TOKEN_TTL = timedelta(seconds=int(os.environ.get("ACCESS_TOKEN_TTL_SECONDS", 3600)))
-    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute")
+    #: Every login attempt from one client address.
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per minute")
+    #: Failed logins for one account from one address: then that address may not log in to it for a while.
+    LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS",
+                                                         "5 per minute; 20 per hour")
+    #: Failed logins for one account from all addresses together (several addresses are needed to reach it).
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "100 per hour")
 
-    # Rate limiting (Flask-Limiter)
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Rate limiting (Flask-Limiter): counters shared by every process of this host (a SQLite file) unless
+    # set; several hosts share Redis (redis://host:6379/0). `memory://` counts per process.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or f"sqlite:///{BASE_DIR / 'instance' / 'ratelimit.db'}"
+    #: How many proxies of ours stand before the app (each appends to X-Forwarded-For); 0 ignores the header.
+    RATELIMIT_TRUSTED_PROXIES = int(os.environ.get("RATELIMIT_TRUSTED_PROXIES", 0))
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_ENABLED = True
 

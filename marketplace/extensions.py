@@ -1,15 +1,18 @@
 """Extensions, created unbound; `create_app` binds them."""
 from __future__ import annotations
 
+import ipaddress
+
+from flask import current_app, request
 from flask_babel import Babel
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from marketplace import jsoncodec
+from marketplace import ratelimit_storage  # noqa: F401  (registers the `sqlite` rate-limit storage scheme)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -29,7 +32,33 @@ db = SQLAlchemy(model_class=Base, engine_options={"json_serializer": jsoncodec.d
                                                   "json_deserializer": jsoncodec.loads})
 migrate = Migrate()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address)
+
+
+def client_address() -> str:
+    """Who a rate limit counts: the peer's address, or behind `RATELIMIT_TRUSTED_PROXIES` = n proxies of
+    our own the n-th address from the right of `X-Forwarded-For` (the one our outermost proxy saw;
+    anything further left is whatever the client wrote). With 0, the default, the header is ignored,
+    so a client cannot pose as many addresses by sending it. An IPv6 client counts as its /64 network,
+    the block one subscriber holds."""
+    address = request.remote_addr or ""
+    trusted = int(current_app.config.get("RATELIMIT_TRUSTED_PROXIES") or 0)
+    if trusted > 0:
+        forwarded = [hop.strip() for header in request.headers.getlist("X-Forwarded-For")
+                     for hop in header.split(",") if hop.strip()]
+        if len(forwarded) >= trusted:
+            address = forwarded[-trusted]
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address or "-"
+    if ip.version == 6:
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip)
+
+
+limiter = Limiter(key_func=client_address)
 
 from marketplace.openapi import MarketplaceApi  # noqa: E402  (needs nothing from above; kept here so every extension lives in one place)
 

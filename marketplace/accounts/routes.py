@@ -5,7 +5,7 @@ from marketplace.openapi import Blueprint
 from marketplace.accounts import services
 from marketplace.accounts.auth import auth_required, current_user
 from marketplace.accounts.schemas import RegisterSchema, TokenRequestSchema, TokenSchema, UserSchema
-from marketplace.extensions import db, limiter
+from marketplace.extensions import client_address, db, limiter
 
 blp = Blueprint("auth", __name__, description="Accounts and access tokens")
 
@@ -14,6 +14,10 @@ def _login_account_key() -> str:
     body = request.get_json(silent=True)
     email = body.get("email") if isinstance(body, dict) else None
     return "login-account:" + (services.normalize_email(email) if isinstance(email, str) else "-")
+
+
+def _login_account_address_key() -> str:
+    return f"{_login_account_key()}|{client_address()}"
 
 
 def _failed(response) -> bool:
@@ -32,8 +36,12 @@ class Register(MethodView):
 
 @blp.route("/auth/token")
 class Token(MethodView):
+    # Failures are counted per (account, address): an attacker guessing from one address is stopped
+    # without locking the owner out from another; the account-wide ceiling is far higher.
     decorators = [
         limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], scope="login-address"),
+        limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS"],
+                      key_func=_login_account_address_key, scope="login-account-address", deduct_when=_failed),
         limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_login_account_key,
                       scope="login-account", deduct_when=_failed),
     ]
