@@ -66,6 +66,8 @@ class Config:
                                                          "5 per minute; 20 per hour")
     #: Failed logins for one account from all addresses together (several addresses are needed to reach it).
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "100 per hour")
+    #: Every sign-up attempt from one client address.
+    REGISTER_LIMIT_PER_ADDRESS = os.environ.get("REGISTER_LIMIT_PER_ADDRESS", "10 per hour")
 
     # Rate limiting (Flask-Limiter): counters shared by every process of this host (a SQLite file) unless
     # set; several hosts share Redis (redis://host:6379/0). `memory://` counts per process.

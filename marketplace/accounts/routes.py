@@ -4,7 +4,8 @@ from marketplace.openapi import Blueprint
 
 from marketplace.accounts import services
 from marketplace.accounts.auth import auth_required, current_user
-from marketplace.accounts.schemas import RegisterSchema, TokenRequestSchema, TokenSchema, UserSchema
+from marketplace.accounts.schemas import (RegisterSchema, RegistrationSchema, TokenRequestSchema, TokenSchema,
+                                          UserSchema)
 from marketplace.extensions import client_address, db, limiter
 
 blp = Blueprint("auth", __name__, description="Accounts and access tokens")
@@ -26,12 +27,22 @@ def _failed(response) -> bool:
 
 @blp.route("/auth/register")
 class Register(MethodView):
+    decorators = [
+        limiter.limit(lambda: current_app.config["REGISTER_LIMIT_PER_ADDRESS"], scope="register-address"),
+    ]
+
     @blp.arguments(RegisterSchema)
-    @blp.response(201, UserSchema)
-    @blp.alt_response(409, response="CONFLICT")
+    @blp.response(202, RegistrationSchema)
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     def post(self, data):
-        """Create a shopper or vendor account"""
-        return services.register(db.session, data["email"], data["password"], data["role"])
+        """Create a shopper or vendor account
+
+        The answer is the same whether or not the e-mail address already had an account (so that it
+        tells nobody which addresses are registered): sign in with `/auth/token` to use the account.
+        An address that had an account keeps it unchanged.
+        """
+        email = services.register(db.session, data["email"], data["password"], data["role"])
+        return {"status": "received", "email": email, "role": data["role"]}
 
 
 @blp.route("/auth/token")

@@ -10,6 +10,14 @@ class RegisterSchema(BaseSchema):
     role = fields.String(required=True, validate=validate.OneOf([Role.SHOPPER, Role.VENDOR]))
 
 
+class RegistrationSchema(BaseSchema):
+    """The answer to a sign-up: the same whether the address was free or already had an account."""
+
+    status = fields.String(dump_only=True, metadata={"example": "received"})
+    email = fields.Email(dump_only=True)
+    role = fields.String(dump_only=True)
+
+
 class UserSchema(BaseSchema):
     id = fields.Integer(dump_only=True)
     email = fields.Email(dump_only=True)

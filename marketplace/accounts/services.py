@@ -60,11 +60,26 @@ def create_user(session: Session, email: str, password: str, role: str) -> User:
     return user
 
 
-def register(session: Session, email: str, password: str, role: str) -> User:
-    """Self-service sign-up: shoppers and vendors only."""
+def register(session: Session, email: str, password: str, role: str) -> str:
+    """Self-service sign-up (shoppers and vendors only); gives the normalized e-mail address.
+
+    An address that already has an account keeps it unchanged, and the caller is answered exactly as
+    for a new one (same status, same body, the same password hashing work), so that sign-up does not
+    tell who has an account here. Only rule violations (role, weak password) are refused.
+    """
     if role not in (Role.SHOPPER, Role.VENDOR):
         raise Invalid(AccountErrorCode.ROLE_NOT_ALLOWED, _("Sign-up is for shoppers and vendors."), field="role")
-    return create_user(session, email, password, role)
+    email = normalize_email(email)
+    check_password_strength(email, password)
+    password_hash = hash_password(password)
+    if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
+        return email
+    session.add(User(email=email, password_hash=password_hash, role=str(Role(role))))
+    try:
+        session.commit()
+    except IntegrityError:  # the same address signed up at the same moment: it has its account
+        session.rollback()
+    return email
 
 
 def authenticate(session: Session, email: str, password: str) -> User:

@@ -49,12 +49,13 @@ def bearer(token: str) -> dict[str, str]:
 def test_register_creates_shopper_or_vendor_account(client, role):
     response = register(client, email=f"new-{role}@example.com", role=role)
 
-    assert response.status_code == 201
+    assert response.status_code == 202
     body = response.get_json()
-    assert body["email"] == f"new-{role}@example.com"
-    assert body["role"] == role
-    assert isinstance(body["id"], int)
-    assert "password" not in body and "password_hash" not in body
+    assert body == {"status": "received", "email": f"new-{role}@example.com", "role": role}
+    token = login(client, f"new-{role}@example.com").get_json()["access_token"]
+    me = client.get(ME, headers=bearer(token)).get_json()
+    assert me["email"] == f"new-{role}@example.com" and me["role"] == role
+    assert isinstance(me["id"], int)
 
 
 @pytest.mark.parametrize("role", ["admin", "campaign_manager", "superuser"])
@@ -65,18 +66,28 @@ def test_register_refuses_staff_and_unknown_roles(client, db, role):
     assert db.session.scalar(select(User).where(User.email == "climber@example.com")) is None
 
 
-def test_register_refuses_duplicate_email_case_insensitively(client):
-    assert register(client, email="dup@example.com").status_code == 201
+def test_register_of_a_taken_email_answers_like_a_new_one_and_keeps_the_account(client, db):
+    first = register(client, email="dup@example.com")
 
-    response = register(client, email="DUP@Example.COM", role="vendor")
+    again = register(client, email="DUP@Example.COM", password="another-password-1", role="vendor")
+    fresh = register(client, email="fresh@example.com", password="another-password-1", role="vendor")
 
-    assert_problem(response, 409, code="email_taken", field="email")
+    # Nothing in the answer tells that dup@ had an account: same status, same body shape.
+    assert first.status_code == again.status_code == fresh.status_code == 202
+    assert again.mimetype == fresh.mimetype
+    assert again.get_json() == {"status": "received", "email": "dup@example.com", "role": "vendor"}
+    assert set(again.get_json()) == set(fresh.get_json())
+    # The owner's account is untouched: same password, same role, still one account.
+    assert login(client, "dup@example.com", password="another-password-1").status_code == 401
+    token = login(client, "dup@example.com").get_json()["access_token"]
+    assert client.get(ME, headers=bearer(token)).get_json()["role"] == "shopper"
+    assert len(db.session.scalars(select(User).where(User.email == "dup@example.com")).all()) == 1
 
 
 def test_register_stores_email_in_lower_case(client):
     response = register(client, email="Mixed.Case@Example.com")
 
-    assert response.status_code == 201
+    assert response.status_code == 202
     assert response.get_json()["email"] == "mixed.case@example.com"
     assert login(client, "MIXED.case@example.com").status_code == 200
 
@@ -89,7 +100,7 @@ def test_register_refuses_password_shorter_than_ten_characters(client, password)
 
 
 def test_register_accepts_password_of_exactly_ten_characters(client):
-    assert register(client, password="0123456789").status_code == 201
+    assert register(client, password="0123456789").status_code == 202
 
 
 @pytest.mark.parametrize("password", ["longname@example.com", "LongName@Example.com"])
@@ -128,7 +139,7 @@ def test_register_with_invalid_json_is_a_400_problem(client):
 
 
 def test_register_stores_password_hashed_with_a_kdf(client, db):
-    assert register(client, email="hashed@example.com").status_code == 201
+    assert register(client, email="hashed@example.com").status_code == 202
 
     user = db.session.scalar(select(User).where(User.email == "hashed@example.com"))
     assert user.password_hash != PASSWORD

@@ -1,4 +1,4 @@
-"""Login limits that stop an attacker without locking the owner out.
+"""Login and sign-up limits that stop an attacker without locking the owner out.
 
 Failed logins count per (account, client address); every attempt counts per address; an account-wide
 ceiling needs several addresses to reach. The client address is the peer's: X-Forwarded-For is ignored
@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
+from marketplace.accounts.models import User
 from marketplace.extensions import client_address
-from tests.api.test_accounts import ME, TOKEN, assert_problem, bearer
+from tests.api.test_accounts import ME, REGISTER, TOKEN, assert_problem, bearer
 from tests.factories import PASSWORD
 
 WRONG = "wrong-password-x"
@@ -18,6 +20,11 @@ WRONG = "wrong-password-x"
 
 def login(client, email, password=PASSWORD, address="127.0.0.1", headers=None):
     return client.post(TOKEN, json={"email": email, "password": password}, headers=headers or {},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def register(client, email, address="127.0.0.1", password=PASSWORD, role="shopper", headers=None):
+    return client.post(REGISTER, json={"email": email, "password": password, "role": role}, headers=headers or {},
                        environ_base={"REMOTE_ADDR": address})
 
 
@@ -108,3 +115,47 @@ def test_client_address_trusts_only_the_configured_number_of_proxies(trusted, re
     headers = {"X-Forwarded-For": forwarded} if forwarded else {}
     with app.test_request_context("/", headers=headers, environ_base={"REMOTE_ADDR": remote}):
         assert client_address() == expected
+
+
+# ------------------------------------------------------------------ register
+
+
+def test_register_is_limited_per_address(client, db):
+    for n in range(10):
+        assert register(client, f"bulk{n}@example.com", address="203.0.113.7").status_code == 202, n
+
+    refused = register(client, "bulk10@example.com", address="203.0.113.7")
+
+    assert_problem(refused, 429, code="rate_limited")
+    assert int(refused.headers["Retry-After"]) > 0
+    assert db.session.scalar(select(User).where(User.email == "bulk10@example.com")) is None
+    assert register(client, "bulk10@example.com", address="203.0.113.8").status_code == 202
+
+
+def test_register_limit_counts_taken_addresses_and_ignores_forged_forwarding(client, owner):
+    for n in range(10):
+        response = register(client, owner["email"], address="203.0.113.7",
+                            headers={"X-Forwarded-For": f"10.9.{n}.1"})
+        assert response.status_code == 202
+
+    assert_problem(register(client, "new@example.com", address="203.0.113.7"), 429, code="rate_limited")
+
+
+def test_register_does_not_tell_whether_an_email_has_an_account(client, owner):
+    taken = register(client, owner["email"].upper(), address="203.0.113.7", role="vendor")
+    new = register(client, "someone-new@example.com", address="203.0.113.7", role="vendor")
+
+    assert taken.status_code == new.status_code == 202
+    assert taken.mimetype == new.mimetype == "application/json"
+    assert taken.get_json() == {"status": "received", "email": owner["email"], "role": "vendor"}
+    assert new.get_json() == {"status": "received", "email": "someone-new@example.com", "role": "vendor"}
+    assert sorted(taken.headers.keys()) == sorted(new.headers.keys())
+
+
+@pytest.mark.parametrize("password", ["short", "owner@example.com"])
+def test_register_refuses_a_weak_password_alike_for_taken_and_new_emails(client, owner, password):
+    taken = register(client, owner["email"], password=password)
+    new = register(client, "owner@example.org", password=password.replace(".com", ".org"))
+
+    assert_problem(taken, 422, field="password")
+    assert (taken.status_code, taken.get_json()["code"]) == (new.status_code, new.get_json()["code"])

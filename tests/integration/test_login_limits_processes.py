@@ -153,6 +153,15 @@ def test_failed_logins_in_one_process_count_in_another(site):
     assert owner_elsewhere[0][0] == 200
 
 
+def test_register_limit_holds_across_processes_signing_up_at_once(site):
+    start = str(time.time() + 4)
+    tag = uuid.uuid4().hex[:8]
+    first, second = in_parallel(("register", *site, "203.0.113.7", "8", f"{tag}a", start),
+                                ("register", *site, "203.0.113.7", "8", f"{tag}b", start))
+
+    assert sorted(first + second) == [202] * 10 + [429] * 6
+
+
 def test_two_processes_hitting_one_counter_lose_no_hit(tmp_path):
     uri = f"sqlite:///{tmp_path / 'ratelimit.db'}"
     start = str(time.time() + 3)
