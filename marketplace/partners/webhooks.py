@@ -33,6 +33,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
@@ -57,6 +58,7 @@ from marketplace.partners.auth import PartnerPrincipal
 from marketplace.partners.errors import PartnerErrorCode
 from marketplace.partners.models import (
     DeliveryStatus,
+    PartnerApiKey,
     PartnerListing,
     PartnerVendorGrant,
     Scope,
@@ -280,20 +282,81 @@ def redeliver(session: Session, partner_id: int, webhook_id: int, delivery_id: i
 
 # -- fan-out (outbox handler) ------------------------------------------------
 
+def _active_scopes(session: Session, partner_ids: set[int]) -> dict[int, set[str]]:
+    """partner -> the scopes its active (not revoked) keys hold together; partners without one are absent."""
+    scopes: dict[int, set[str]] = {}
+    if partner_ids:
+        for partner_id, key_scopes in session.execute(
+                select(PartnerApiKey.partner_id, PartnerApiKey.scopes)
+                .where(PartnerApiKey.partner_id.in_(partner_ids), PartnerApiKey.revoked_at.is_(None))):
+            scopes.setdefault(partner_id, set()).update(key_scopes or ())
+    return scopes
+
+
+def _granted(session: Session, partner_ids: set[int], vendor_ids: set[int]) -> dict[int, set[int]]:
+    """partner -> which of `vendor_ids` authorize it now."""
+    granted: dict[int, set[int]] = {}
+    if partner_ids and vendor_ids:
+        for partner_id, vendor_id in session.execute(
+                select(PartnerVendorGrant.partner_id, PartnerVendorGrant.vendor_id)
+                .where(PartnerVendorGrant.partner_id.in_(partner_ids), PartnerVendorGrant.vendor_id.in_(vendor_ids))):
+            granted.setdefault(partner_id, set()).add(vendor_id)
+    return granted
+
+
+def _entitled(event_type: str, scopes: set[str] | None) -> bool:
+    """A partner hears an event only while it has an active key, one holding the event's scope if it needs one."""
+    if not scopes:
+        return False
+    required = EVENT_SCOPES.get(event_type)
+    return required is None or required.value in scopes
+
+
+def _sum(amounts: list[Any]) -> str:
+    return str(sum((Decimal(str(amount)) for amount in amounts), Decimal(0)))
+
+
+def partner_view(event_type: str, data: dict[str, Any], visible: set[int] | None) -> dict[str, Any]:
+    """The event's data as one partner may see it: only the parts of the vendors in `visible` (None: all).
+
+    An order event lists only those vendors' vendor orders (and lines, when it carries them), and its
+    `total` and `refunded` become their sums; an order-wide amount that cannot be split per vendor is left
+    out rather than shown."""
+    if visible is None or not event_type.startswith("order."):
+        return data
+    view = dict(data)
+    for name in ("vendor_orders", "lines"):
+        if isinstance(data.get(name), list):
+            view[name] = [item for item in data[name] if isinstance(item, dict) and item.get("vendor_id") in visible]
+    vendor_orders = data.get("vendor_orders") if isinstance(data.get("vendor_orders"), list) else []
+    if len(view.get("vendor_orders", [])) == len(vendor_orders) and "lines" not in data:
+        return view  # the partner sees every vendor of the order: the order-wide amounts are its own
+    mine = view.get("vendor_orders", [])
+    if "total" in data:
+        view["total"] = _sum([vo.get("subtotal", 0) for vo in mine])
+    if "refunded" in data:
+        if all("refunded" in vo for vo in mine):
+            view["refunded"] = _sum([vo["refunded"] for vo in mine])
+        else:
+            del view["refunded"]
+    return view
+
+
 def fan_out(session: Session, outbox_events: list[OutboxEvent]) -> None:
-    """One delivery per (event, matching webhook): partners hear only about vendors that authorized them
-    (`vendor_ids` None: everyone). A `listing.updated` carries the receiving partner's own external_id."""
+    """One delivery per (event, matching webhook), each body built for its partner.
+
+    A partner hears an event only while it has an active key holding the event's scope (`EVENT_SCOPES`) and,
+    for a vendor's event (`vendor_ids` not None), only while one of those vendors authorizes it; it then sees
+    only those vendors' parts (`partner_view`). A `listing.updated` carries the receiving partner's own
+    external_id. Each delivery records the vendors it carries, checked again before every attempt."""
     webhooks = session.execute(select(Webhook.id, Webhook.partner_id, Webhook.events)).all()
     if not webhooks:
         return
     payloads = events.unpack([e.payload for e in outbox_events])
+    partner_ids = {partner_id for _id, partner_id, _events in webhooks}
+    scopes = _active_scopes(session, partner_ids)
     vendor_ids = {v for p in payloads for v in (p.get("vendor_ids") or ())}
-    partners_of: dict[int, set[int]] = {}
-    if vendor_ids:
-        for partner_id, vendor_id in session.execute(
-                select(PartnerVendorGrant.partner_id, PartnerVendorGrant.vendor_id)
-                .where(PartnerVendorGrant.vendor_id.in_(vendor_ids))):
-            partners_of.setdefault(vendor_id, set()).add(partner_id)
+    granted = _granted(session, set(scopes), vendor_ids)
     product_ids = {p["data"].get("product_id") for p in payloads
                    if p.get("type") == "listing.updated" and isinstance(p.get("data"), dict)}
     external_ids: dict[tuple[int, int], str] = {}
@@ -307,21 +370,52 @@ def fan_out(session: Session, outbox_events: list[OutboxEvent]) -> None:
     stamp = now()
     for payload in payloads:
         event_type, targets = payload.get("type"), payload.get("vendor_ids")
-        entitled = None if targets is None else set().union(*(partners_of.get(v, set()) for v in targets))
         for webhook_id, partner_id, subscribed in webhooks:
-            if event_type not in (subscribed or ()) or (entitled is not None and partner_id not in entitled):
+            if event_type not in (subscribed or ()) or not _entitled(event_type, scopes.get(partner_id)):
                 continue
-            data = payload.get("data") or {}
+            visible = None
+            if targets is not None:
+                visible = set(targets) & granted.get(partner_id, set())
+                if not visible:
+                    continue
+            data = partner_view(event_type, payload.get("data") or {}, visible)
             if event_type == "listing.updated":
                 external_id = external_ids.get((partner_id, data.get("product_id")))
                 data = {**data, "external_id": external_id} if external_id else data
             body = {"id": payload["id"], "type": event_type, "created_at": payload["created_at"], "data": data}
             rows.append({"webhook_id": webhook_id, "partner_id": partner_id, "event_id": payload["id"],
                          "event_type": event_type, "status": DeliveryStatus.PENDING.value, "attempts": 0,
+                         "vendor_ids": None if visible is None else sorted(visible),
                          "body": json.dumps(body, separators=(",", ":"), ensure_ascii=False),
                          "next_attempt_at": stamp, "created_at": stamp})
     if rows:
         session.execute(insert(WebhookDelivery), rows)
+
+
+def _carried_vendors(delivery: WebhookDelivery) -> set[int] | None:
+    """The vendors whose data a delivery carries (None: none, e.g. a campaign); read from the body for
+    deliveries queued before they were recorded."""
+    if delivery.vendor_ids is not None:
+        return set(delivery.vendor_ids)
+    if EVENT_SCOPES.get(delivery.event_type) is None:
+        return None
+    data = (json.loads(delivery.body) or {}).get("data") or {}
+    found = {data.get("vendor_id")} | {vo.get("vendor_id") for vo in data.get("vendor_orders") or ()
+                                       if isinstance(vo, dict)}
+    found.discard(None)
+    return found
+
+
+def withheld_reason(session: Session, delivery: WebhookDelivery) -> str | None:
+    """Why a queued delivery may no longer be sent (its partner lost the key scope or a vendor's grant
+    since it was queued), or None when it may."""
+    if not _entitled(delivery.event_type, _active_scopes(session, {delivery.partner_id}).get(delivery.partner_id)):
+        return "withheld: the partner no longer has an active API key allowed to receive this event"
+    vendors = _carried_vendors(delivery)
+    if vendors is not None and vendors - _granted(session, {delivery.partner_id}, vendors).get(delivery.partner_id,
+                                                                                             set()):
+        return "withheld: a vendor this event is about no longer authorizes the partner"
+    return None
 
 
 # -- sending (worker job) ----------------------------------------------------
@@ -425,6 +519,11 @@ def send_due(session: Session, batch: int = 50) -> int:
         webhook = session.get(Webhook, delivery.webhook_id) if delivery else None
         if delivery is None or webhook is None:  # the webhook was deleted meanwhile
             session.rollback()
+            continue
+        reason = withheld_reason(session, delivery)
+        if reason is not None:  # entitlement is checked at send time too: nothing goes out after a revocation
+            delivery.status, delivery.last_error = DeliveryStatus.FAILED, reason
+            session.commit()
             continue
         if webhook.id not in secrets_by_webhook:
             secrets_by_webhook[webhook.id] = decrypt_secret(webhook.secret_ciphertext)
