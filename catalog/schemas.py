@@ -18,7 +18,9 @@ from marketplace.schemas import (
     MoneySchema,
     PageArgs,
     PageSchema,
+    country_code,
     supported_currency,
+    url_problem,
 )
 
 ATTRIBUTE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -32,15 +34,22 @@ def _locale_key(value: str) -> None:
                                  f"{', '.join(current_app.config['SUPPORTED_LOCALES'])}.")
 
 
+#: Signed 64-bit: the integers an attribute may hold, kept exact through JSON storage and search.
+ATTRIBUTE_INT_MIN, ATTRIBUTE_INT_MAX = -(2**63), 2**63 - 1
+
+
 def _hs_code(value: str) -> None:
+    if not (value.isascii() and value.isdigit()):
+        raise ma.ValidationError("An HS code has exactly 6 ASCII digits, e.g. 090230.")
     problem = hs_code_problem(value)
     if problem:
         raise ma.ValidationError(problem)
 
 
 def _https_url(value: str) -> None:
-    if not value.startswith("https://") or len(value) > 2048 or any(c.isspace() for c in value):
-        raise ma.ValidationError("Images must be https URLs.")
+    problem = url_problem(value, ("https",))
+    if problem:
+        raise ma.ValidationError(f"Images must be https URLs with a host: {problem}")
 
 
 TITLE_MAX, DESCRIPTION_MAX = 200, 5000
@@ -81,21 +90,36 @@ class Translations(fields.Dict):
         return loaded if loaded is not None else super()._deserialize(value, attr, data, **kwargs)
 
 
+def attribute_problem(item: Any) -> str | None:
+    """What is wrong with an attribute value (None: nothing). Integers stay exact: only signed 64-bit ones."""
+    if isinstance(item, bool):
+        return None
+    if isinstance(item, int):
+        if not ATTRIBUTE_INT_MIN <= item <= ATTRIBUTE_INT_MAX:
+            return f"Integers must fit in 64 bits ({ATTRIBUTE_INT_MIN} to {ATTRIBUTE_INT_MAX})."
+        return None
+    if isinstance(item, str) and len(item) <= 200:
+        return None
+    return "Must be a string (up to 200 characters), an integer or a boolean; not a decimal number."
+
+
 class Attributes(fields.Dict):
-    """A flat map of simple values: strings, integers, booleans."""
+    """A flat map of simple values: strings, integers (signed 64-bit, kept exact), booleans. A problem is
+    named by its attribute (`attributes.weight_g`)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         result = super()._deserialize(value, attr, data, **kwargs)
         if len(result) > MAX_ATTRIBUTES:
             raise ma.ValidationError(f"At most {MAX_ATTRIBUTES} attributes.")
+        errors = {}
         for key, item in result.items():
             if not ATTRIBUTE_KEY.match(key):
                 raise ma.ValidationError(f"Attribute name {key!r} must be lower-case snake_case, up to 40 characters.")
-            if isinstance(item, float) or not isinstance(item, (str, int, bool)) or (
-                isinstance(item, str) and len(item) > 200
-            ):
-                raise ma.ValidationError(f"Attribute {key!r} must be a string (up to 200 characters), an integer "
-                                         "or a boolean.")
+            problem = attribute_problem(item)
+            if problem:
+                errors[key] = [problem]
+        if errors:
+            raise ma.ValidationError(errors)
         return result
 
 
@@ -222,8 +246,7 @@ SLUG_PATTERN = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="A slug: low
 class SearchArgs(PageArgs):
     q = fields.String(load_default="", validate=validate.Length(max=200))
     currency = fields.String(validate=supported_currency)
-    origin_country = fields.List(fields.String(validate=validate.Regexp(r"^[A-Z]{2}$", error="ISO 3166 alpha-2, upper case.")),
-                                 validate=validate.Length(max=10))
+    origin_country = fields.List(fields.String(validate=country_code), validate=validate.Length(max=10))
     category = fields.String(validate=[validate.Length(max=64), SLUG_PATTERN])
     vendor = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     price_min = DecimalString(validate=validate.Range(min=0, max=10**12))
@@ -231,6 +254,13 @@ class SearchArgs(PageArgs):
     in_stock = fields.Boolean()
     campaign = fields.String(validate=[validate.Length(max=64), SLUG_PATTERN])
     sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
+
+    @ma.validates_schema
+    def price_range(self, data: dict[str, Any], **kwargs: Any) -> None:
+        low, high = data.get("price_min"), data.get("price_max")
+        if low is not None and high is not None and low > high:
+            message = "price_min must not be above price_max."
+            raise ma.ValidationError({"price_min": [message], "price_max": [message]})
 
 
 class FacetSchema(BaseSchema):

@@ -10,8 +10,9 @@ import logging
 from enum import StrEnum
 from typing import Any, Mapping
 
-from flask import Flask, Response, json
+from flask import Flask, Response, current_app, json
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -208,6 +209,36 @@ def http_exception_problem(error: HTTPException) -> Response:
     return response
 
 
+#: SQLSTATE of a unique violation (PostgreSQL), and SQLite's extended result names for one.
+UNIQUE_VIOLATION_SQLSTATE = "23505"
+SQLITE_UNIQUE_ERRORS = {"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}
+
+
+def is_unique_violation(error: IntegrityError) -> bool:
+    orig = error.orig
+    if getattr(orig, "sqlstate", None) == UNIQUE_VIOLATION_SQLSTATE:
+        return True
+    if getattr(orig, "sqlite_errorname", None) in SQLITE_UNIQUE_ERRORS:
+        return True
+    return "UNIQUE constraint failed" in str(orig)
+
+
+def unique_violation_problem(error: IntegrityError) -> Response:
+    """The last resort for a unique violation no service turned into its own code: 409 `conflict`.
+
+    The session is rolled back first, so the request's later work (and the next request on this
+    session) starts clean. Services still raise their own codes for the conflicts they know."""
+    sqlalchemy = current_app.extensions.get("sqlalchemy")
+    if sqlalchemy is not None:
+        sqlalchemy.session.rollback()
+    if not is_unique_violation(error):
+        log.exception("Integrity error", exc_info=error)
+        return http_exception_problem(InternalServerError())
+    log.warning("Unique violation answered as a conflict: %s", error.orig)
+    return problem(409, ErrorCode.CONFLICT, _l("This conflicts with something that already exists; "
+                                                "nothing was changed."))
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError) -> Response:
@@ -217,6 +248,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http_exception(error: HTTPException) -> Response:
         return http_exception_problem(error)
+
+    app.register_error_handler(IntegrityError, unique_violation_problem)
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> Response:

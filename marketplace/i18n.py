@@ -11,6 +11,19 @@ from flask_babel import get_locale
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 
+#: Codes CLDR names as territories that ISO 3166-1 does not assign to a country: exceptionally reserved
+#: (AC, CP, DG, EA, IC, TA), groupings (EU, EZ, UN, QO), user-assigned (XA, XB, XK), unknown (ZZ), and CQ.
+NOT_ISO_COUNTRIES = frozenset({"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "XK",
+                               "ZZ"})
+#: ISO 3166-1 alpha-2 country codes (the 249 assigned ones), from CLDR's territory names via Babel.
+COUNTRY_CODES = frozenset(code for code in Locale.parse("en").territories
+                          if len(code) == 2 and code.isascii() and code.isalpha() and code not in NOT_ISO_COUNTRIES)
+
+
+def is_country_code(value: object) -> bool:
+    """Whether `value` is an assigned ISO 3166-1 alpha-2 code, upper case ("BR"; not "br", "ZZ", "EU", "001")."""
+    return isinstance(value, str) and value in COUNTRY_CODES
+
 
 def normalize_locale(value: str | None) -> str | None:
     """'pt-BR' -> 'pt', 'ZH_hans' -> 'zh'; None when it isn't one we serve."""

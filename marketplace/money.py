@@ -8,6 +8,7 @@ No floats: constructing from a float is a TypeError.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from functools import lru_cache
@@ -21,8 +22,24 @@ CONTEXT = Context(prec=34, rounding=ROUNDING)
 MAX_AMOUNT = Decimal("1e15")
 
 
+#: The only way an amount is written from outside: ASCII digits, an optional minus sign and decimal
+#: point, nothing else (no spaces, underscores, exponents, "+", other scripts' digits, NaN or Infinity).
+PLAIN_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+#: Longest plain decimal accepted from outside (digits, sign and point).
+MAX_DECIMAL_LENGTH = 40
+
+
 class CurrencyError(ValueError):
     pass
+
+
+def parse_plain_decimal(text: object) -> Decimal | None:
+    """`text` as a Decimal if it is a plain decimal string ("12.50", "-3", "0.005"), else None.
+
+    Python's Decimal() also takes "1_0", " 1", "1e2", "١٠" and "NaN"; amounts from outside never do."""
+    if not isinstance(text, str) or len(text) > MAX_DECIMAL_LENGTH or not PLAIN_DECIMAL.fullmatch(text):
+        return None
+    return Decimal(text)
 
 
 @lru_cache(maxsize=None)

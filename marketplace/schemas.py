@@ -1,31 +1,149 @@
-"""Shapes shared by every area: base schema, money, pagination, locale."""
+"""Shapes shared by every area: base schema, money, pagination, locale, and the rules every input meets.
+
+Every schema derives from `BaseSchema`, which refuses, before any field loads:
+- text holding control characters (C0, C1, DEL) or lone surrogates, naming the exact path
+  (`translations.en.title`, `images.1`); new lines, tabs and carriage returns are allowed only in
+  multi-line fields (`MULTILINE_FIELDS`: descriptions, reasons);
+- codes (`CODE_FIELDS`: currency, country, HS code, tax ID, locale, SKU) that are not ASCII;
+- timestamps that cannot be converted to UTC (`0001-01-01T00:00:00+14:00`), in any DateTime field.
+"""
 from __future__ import annotations
 
+import ipaddress
+import re
+from collections.abc import Mapping
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 import marshmallow as ma
 from flask import current_app
 from marshmallow import fields, validate
+from webargs.multidictproxy import MultiDictProxy
 
-from marketplace.i18n import current_locale
-from marketplace.money import MAX_AMOUNT, Money, minor_units
+from marketplace.i18n import current_locale, is_country_code
+from marketplace.money import MAX_AMOUNT, MAX_DECIMAL_LENGTH, Money, minor_units, parse_plain_decimal
+
+#: Fields whose text may span lines: new lines, tabs and carriage returns are allowed in them (and in
+#: anything below them, e.g. `description.en`).
+MULTILINE_FIELDS = frozenset({"description", "reason"})
+#: Fields holding codes, which are ASCII only ("١٢٣٤٥٦" is not an HS code), wherever they appear.
+CODE_FIELDS = frozenset({"currency", "country", "origin_country", "origin_countries", "hs_code", "tax_id",
+                         "locale", "original_locale", "sku", "external_id"})
+#: Maps whose keys the sender names freely (a product's `attributes`): a key there is never a code field.
+FREE_FORM_FIELDS = frozenset({"attributes"})
+SINGLE_LINE_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+MULTI_LINE_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+#: At most this many problems are reported for one input.
+MAX_TEXT_PROBLEMS = 20
+
+
+def _character_problem(text: str, multiline: bool) -> str | None:
+    found = (MULTI_LINE_FORBIDDEN if multiline else SINGLE_LINE_FORBIDDEN).search(text)
+    if found is None:
+        return None
+    return f"Must not contain control characters (found U+{ord(found.group()):04X})."
+
+
+def _entries(value: Any) -> list[tuple[Any, Any]] | None:
+    """(key, item) pairs of a mapping (every value of a query string's repeated key), or None."""
+    if isinstance(value, MultiDictProxy):
+        value = value.data
+    if hasattr(value, "lists"):  # a MultiDict: a key repeated in the query string is a list
+        return [(key, items[0] if len(items) == 1 else items) for key, items in value.lists()]
+    if isinstance(value, Mapping):
+        return list(value.items())
+    return None
+
+
+def text_problems(data: Any) -> dict[str, list[str]]:
+    """{"path.to.field": [message]} for every string in `data` (keys included) holding a character no
+    text of ours may hold, and every code (CODE_FIELDS) that is not ASCII. Walks without recursion."""
+    problems: dict[str, list[str]] = {}
+    stack: list[tuple[tuple[str, ...], Any, bool, bool]] = [((), data, False, False)]
+    while stack and len(problems) < MAX_TEXT_PROBLEMS:
+        path, value, multiline, code = stack.pop()
+        if isinstance(value, str):
+            problem = _character_problem(value, multiline)
+            if problem is None and code and not value.isascii():
+                problem = "Codes are ASCII letters and digits only."
+            if problem:
+                problems[".".join(path) or "body"] = [problem]
+            continue
+        entries = _entries(value)
+        if entries is not None:
+            for key, item in entries:
+                key = str(key)
+                if _character_problem(key, False):
+                    problems[".".join(path) or "body"] = ["Names must not contain control characters."]
+                    continue
+                is_code = key in CODE_FIELDS and not FREE_FORM_FIELDS.intersection(path)
+                stack.append(((*path, key), item, multiline or key in MULTILINE_FIELDS, is_code))
+        elif isinstance(value, (list, tuple)):
+            for index, item in enumerate(value):
+                stack.append(((*path, str(index)), item, multiline, code))
+    return problems
+
+
+def utc_convertible(value: Any) -> None:
+    """A timestamp with an offset must exist in UTC too (0001-01-01T00:00:00+14:00 does not)."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        try:
+            value.astimezone(timezone.utc)
+        except (OverflowError, ValueError):
+            raise ma.ValidationError("Out of range once converted to UTC.") from None
 
 
 class BaseSchema(ma.Schema):
-    """Unknown fields are rejected everywhere (no mass assignment)."""
+    """Unknown fields are rejected everywhere (no mass assignment); text and codes are checked before any
+    field loads (see the module's docstring); timestamps must convert to UTC."""
 
     class Meta:
         unknown = ma.RAISE
         ordered = True
 
+    @ma.pre_load
+    def refuse_bad_text(self, data: Any, **kwargs: Any) -> Any:
+        problems = text_problems(data)
+        if problems:
+            raise ma.ValidationError(problems)
+        return data
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        super().on_bind_field(field_name, field_obj)
+        if isinstance(field_obj, fields.DateTime) and utc_convertible not in field_obj.validators:
+            field_obj.validators.append(utc_convertible)
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """An ISO 8601 timestamp with an offset, given back in UTC; one that overflows in UTC is refused (422).
+    (Every BaseSchema already refuses the overflow in any DateTime field; this one also converts.)"""
+
+    default_error_messages = {"out_of_range": "Out of range once converted to UTC."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("format", "iso")
+        kwargs.setdefault("default_timezone", None)
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(timezone.utc)
+        except (OverflowError, ValueError):
+            raise self.make_error("out_of_range") from None
+
 
 class DecimalString(fields.Decimal):
     """A decimal sent as a JSON string ("12.50"). Numbers are refused: JSON
-    numbers arrive as binary floats, and money never passes through a float."""
+    numbers arrive as binary floats, and money never passes through a float.
+    Only plain ASCII decimals: no spaces, underscores, exponents, "+" or other scripts' digits."""
 
     default_error_messages = {
         "not_string": 'Send a decimal string such as "12.50", not a JSON number.',
+        "not_plain": f'Send a plain decimal string such as "12.50": ASCII digits, an optional "-" and ".", '
+                     f'at most {MAX_DECIMAL_LENGTH} characters.',
     }
 
     def __init__(self, **kwargs: Any) -> None:
@@ -36,7 +154,55 @@ class DecimalString(fields.Decimal):
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
             raise self.make_error("not_string")
+        if parse_plain_decimal(value) is None:
+            raise self.make_error("not_plain")
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+def country_code(value: str) -> None:
+    """Validator: an assigned ISO 3166-1 alpha-2 country code, upper case (not ZZ, EU, UN, XK, 001...)."""
+    if not is_country_code(value):
+        raise ma.ValidationError("Use an ISO 3166-1 alpha-2 country code, upper case (e.g. BR).")
+
+
+_HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+
+
+def url_problem(value: str, schemes: tuple[str, ...] = ("https",), max_length: int = 2048) -> str | None:
+    """What is wrong with `value` as a web address (None: nothing): one of `schemes`, a host (a DNS name
+    in ASCII/punycode or an IP address), a valid port, no user name or password, no spaces or controls."""
+    wanted = " or ".join(schemes)
+    if not isinstance(value, str) or len(value) > max_length or not value.isascii() \
+            or any(c.isspace() or not c.isprintable() for c in value):
+        return f"Use an {wanted} URL (ASCII, no spaces, at most {max_length} characters)."
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return f"Use a well-formed {wanted} URL."
+    if parts.scheme.lower() not in schemes or not value.lower().startswith(parts.scheme.lower() + "://"):
+        return f"Use an {wanted} URL."
+    if parts.username is not None or parts.password is not None:
+        return "A URL must not hold a user name or password."
+    host = parts.hostname
+    if not host:
+        return "A URL needs a host."
+    try:
+        ipaddress.ip_address(host)
+        return None
+    except ValueError:
+        pass
+    labels = host.removesuffix(".").split(".")
+    if len(host) > 253 or not all(_HOST_LABEL.fullmatch(label) for label in labels):
+        return "A URL needs a valid host name."
+    return None
+
+
+def https_url(value: str) -> None:
+    """Validator: an https URL with a host."""
+    problem = url_problem(value)
+    if problem:
+        raise ma.ValidationError(problem)
 
 
 def supported_currency(value: str) -> None:
@@ -86,13 +252,10 @@ def _plain_money(value: Any) -> Money | None:
     if not isinstance(value, dict) or value.keys() != {"amount", "currency"}:
         return None
     amount, currency = value["amount"], value["currency"]
-    if not isinstance(amount, str) or currency not in current_app.config["SUPPORTED_CURRENCIES"]:
+    if currency not in current_app.config["SUPPORTED_CURRENCIES"]:
         return None
-    try:
-        number = Decimal(amount)
-    except ArithmeticError:
-        return None
-    if not number.is_finite() or amount_problem(number, currency):
+    number = parse_plain_decimal(amount)
+    if number is None or amount_problem(number, currency):
         return None
     return Money(number, currency)
 

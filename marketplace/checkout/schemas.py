@@ -1,19 +1,18 @@
 from __future__ import annotations
 
-import marshmallow as ma
-from babel import Locale
 from marshmallow import fields, validate
 
 from catalog.schemas import CampaignRefSchema, VendorRefSchema
 from marketplace.checkout.models import VendorOrderStatus
-from marketplace.schemas import BaseSchema, LocaleArgs, MoneySchema, PageArgs, PageSchema, supported_currency
-
-_TERRITORIES = frozenset(code for code in Locale.parse("en").territories if len(code) == 2 and code.isalpha())
-
-
-def _country(value: str) -> None:
-    if value not in _TERRITORIES:
-        raise ma.ValidationError("Use an ISO 3166 alpha-2 country code, upper case (e.g. BR).")
+from marketplace.schemas import (
+    BaseSchema,
+    LocaleArgs,
+    MoneySchema,
+    PageArgs,
+    PageSchema,
+    country_code,
+    supported_currency,
+)
 
 
 class CartItemCreateSchema(BaseSchema):
@@ -69,7 +68,7 @@ class AddressSchema(BaseSchema):
     city = fields.String(required=True, validate=validate.Length(min=1, max=100))
     region = fields.String(validate=validate.Length(max=100))
     postal_code = fields.String(required=True, validate=validate.Length(min=1, max=20))
-    country = fields.String(required=True, validate=_country)
+    country = fields.String(required=True, validate=country_code)
 
 
 class CheckoutSchema(BaseSchema):
