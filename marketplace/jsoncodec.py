@@ -67,15 +67,20 @@ class UntrustedJSONError(json.JSONDecodeError):
     treats it as any other malformed body."""
 
 
-def nesting_depth(data: bytes, limit: int = MAX_DEPTH) -> int:
-    """How deep arrays and objects nest in `data`, counted without parsing (so without recursion).
+def nesting_depth(data: bytes) -> int:
+    """How deep arrays and objects nest in `data`, counted without parsing (so without recursion), in C
+    loops (a regular expression, `bytes.translate`, `itertools.accumulate`).
 
     Strings are skipped, so brackets inside them do not count. For malformed text the count may be
-    off past the first error, where a parser stops anyway. Stops counting past `limit`."""
-    if data.count(b"[") + data.count(b"{") <= limit:
-        return min(data.count(b"[") + data.count(b"{"), limit)
+    off past the first error, where a parser stops anyway."""
     brackets = _STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
     return max(accumulate(map(_DELTA.__getitem__, brackets)), default=0)
+
+
+def _too_deep(data: bytes, limit: int) -> bool:
+    if data.count(b"[") + data.count(b"{") <= limit:  # the common case: not even that many openers
+        return False
+    return nesting_depth(data) > limit
 
 
 def _refuse(reason: str) -> NoReturn:
@@ -121,7 +126,7 @@ def loads_untrusted(data: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
         except UnicodeDecodeError as error:
             raise UntrustedJSONError(f"not UTF-8 ({error.reason})", raw.decode("utf-8", "replace"),
                                      error.start) from None
-    if nesting_depth(raw, max_depth) > max_depth:
+    if _too_deep(raw, max_depth):
         raise UntrustedJSONError(f"nested deeper than {max_depth} levels", text or " ", 0)
     try:
         return json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
