@@ -5,6 +5,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from catalog import services as catalog
@@ -21,21 +22,29 @@ MAX_LINES = 100
 
 
 def cart_for(session: Session, user: User, create: bool = True, lock: bool = False) -> Cart | None:
-    """The shopper's cart; `lock` holds its row to the end of the transaction (checkout: one cart, one order)."""
+    """The shopper's cart; `lock` holds its row to the end of the transaction: every change of the cart's
+    lines and the checkout take it (PostgreSQL; on SQLite the write lock serialises them), so an add is never
+    lost and a checkout never sells a line that is being changed. A cart created by a concurrent request
+    meanwhile is the one used."""
     query = select(Cart).where(Cart.user_id == user.id)
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
     cart = session.scalar(query)
     if cart is None and create:
-        cart = Cart(user_id=user.id)
-        session.add(cart)
-        session.flush()
+        try:
+            with session.begin_nested():
+                cart = Cart(user_id=user.id)
+                session.add(cart)
+        except IntegrityError:
+            cart = session.scalar(query.execution_options(populate_existing=True))
     return cart
 
 
 def _item(session: Session, user: User, item_id: int) -> CartItem:
-    item = session.get(CartItem, item_id)
-    if item is None or item.cart.user_id != user.id:
+    """One of the shopper's lines, read under the cart's lock (a checkout may have just taken it)."""
+    cart = cart_for(session, user, create=False, lock=True)
+    item = session.get(CartItem, item_id, populate_existing=True) if cart is not None else None
+    if item is None or item.cart_id != cart.id:
         raise NotFound(CheckoutErrorCode.CART_ITEM_NOT_FOUND, _("No such item in your cart."))
     return item
 
@@ -44,7 +53,7 @@ def add_item(session: Session, user: User, product_id: int, quantity: int) -> Ca
     product = session.get(Product, product_id)
     if product is None or not product.is_public:
         raise Invalid(CheckoutErrorCode.PRODUCT_UNAVAILABLE, _("This product is not available."), field="product_id")
-    cart = cart_for(session, user)
+    cart = cart_for(session, user, lock=True)
     item = next((i for i in cart.items if i.product_id == product_id), None)
     if item is None:
         if len(cart.items) >= MAX_LINES:

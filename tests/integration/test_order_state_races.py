@@ -360,3 +360,42 @@ def test_an_order_cancelled_while_its_payment_is_being_created_cannot_be_paid(st
     (intent,) = fake.payment_intents.values()
     assert intent["status"] == "canceled"
     assert market.stock(market.tea) == 10
+
+
+# -- the cart ----------------------------------------------------------------------------------------------------
+
+def test_parallel_adds_to_a_new_shoppers_cart_keep_every_unit(market, make, app, client):
+    """The first adds of a shopper without a cart create one cart; adds of one product add up."""
+    shopper = make.user("shopper")
+    calls = [("POST", "/api/v1/cart/items", {"json": {"product_id": product["id"], "quantity": 1},
+                                            "headers": shopper["headers"]})
+             for product in [market.tea] * 4 + [market.shawl] * 2]
+
+    responses = fire(app, calls)
+
+    assert [r.status_code for r in responses] == [201] * 6, [r.get_json() for r in responses]
+    cart = client.get("/api/v1/cart", headers=shopper["headers"]).get_json()
+    quantities = {line["product_id"]: line["quantity"] for group in cart["groups"] for line in group["lines"]}
+    assert quantities == {market.tea["id"]: 4, market.shawl["id"]: 2}
+
+
+@pytest.mark.parametrize("attempt", range(4))  # a race: several tries
+def test_changing_a_cart_line_while_the_cart_is_checked_out(market, app, client, attempt):
+    """The line is either changed before the checkout (which then sells the new quantity) or gone after it
+    (404); never a 500."""
+    cart = add_to_cart(client, market.shopper, market.tea["id"], 2)
+    line_id = cart["groups"][0]["lines"][0]["id"]
+    placing, changing = fire(app, [
+        ("POST", CHECKOUT, {"json": checkout_body(),
+                            "headers": {**market.shopper["headers"], "Idempotency-Key": new_key()}}),
+        ("PATCH", f"/api/v1/cart/items/{line_id}", {"json": {"quantity": 5}, "headers": market.shopper["headers"]}),
+    ])
+
+    assert placing.status_code == 201, placing.get_json()
+    (line,) = placing.get_json()["order"]["lines"]
+    if changing.status_code == 200:
+        assert line["quantity"] == 5
+    else:
+        assert_problem(changing, 404, "cart_item_not_found")
+        assert line["quantity"] == 2
+    assert market.stock(market.tea) == 10 - line["quantity"]
