@@ -10,3 +10,4 @@ class PromotionErrorCode(StrEnum):
     UNSAFE_CHANGE = "unsafe_campaign_change"
     NOT_A_MANAGER = "not_a_campaign_manager"
     NOT_PRODUCT_OWNER = "not_product_owner"
+    UNKNOWN_CATEGORY = "unknown_category"

@@ -70,6 +70,15 @@ class Eligibility:
             failed.append(f"min_price: the price is below {self.min_price}")
         return failed
 
+    def vendor_reasons(self, origin_country: str, msme_class: str) -> list[str]:
+        """The failed rules that depend on the vendor alone (its country and MSME class)."""
+        failed = []
+        if self.origin_countries and origin_country not in self.origin_countries:
+            failed.append(f"origin_country: {origin_country} is not among {', '.join(sorted(self.origin_countries))}")
+        if self.msme_classes and msme_class not in self.msme_classes:
+            failed.append(f"msme_class: {msme_class} is not among {', '.join(sorted(self.msme_classes))}")
+        return failed
+
 
 @dataclass(frozen=True)
 class Offer:

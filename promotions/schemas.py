@@ -4,6 +4,7 @@ from decimal import Decimal
 from typing import Any
 
 import marshmallow as ma
+from babel import Locale
 from flask import current_app
 from marshmallow import fields, validate
 
@@ -54,8 +55,22 @@ class DiscountSchema(BaseSchema):
                                              "decimal places.", "amounts")
 
 
+#: Territories Babel (CLDR) names that are not ISO 3166-1 countries: unknown, groupings, pseudo and
+#: exceptionally reserved codes.
+_NOT_COUNTRIES = {"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB", "XK", "AC", "CP", "CQ", "DG", "EA", "IC", "TA"}
+COUNTRY_CODES = frozenset(code for code in Locale("en").territories
+                          if len(code) == 2 and code.isascii() and code.isalpha() and code not in _NOT_COUNTRIES)
+
+
+def _known_countries(values: list[str]) -> None:
+    unknown = sorted({value for value in values if value not in COUNTRY_CODES})
+    if unknown:
+        raise ma.ValidationError(f"Not ISO 3166 country codes: {', '.join(unknown)}.")
+
+
 class EligibilitySchema(BaseSchema):
-    origin_countries = fields.List(fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")), load_default=list)
+    origin_countries = fields.List(fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")), load_default=list,
+                                   validate=_known_countries)
     categories = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list)
     msme_classes = fields.List(fields.String(validate=validate.OneOf(["micro", "small", "medium", "large"])),
                                load_default=list)
@@ -163,8 +178,9 @@ class EnrollmentSchema(BaseSchema):
     campaign_id = fields.Integer()
     product_id = fields.Integer()
     vendor_id = fields.Integer()
-    status = fields.String()
-    reason = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "enrolled, pending_approval, rejected, withdrawn, or removed "
+                                                    "(the vendor's profile no longer meets the campaign's rules)"})
+    reason = fields.String(allow_none=True, metadata={"description": "Why it was rejected or removed."})
     units_sold = fields.Integer()
     created_at = fields.DateTime()
     decided_at = fields.DateTime(allow_none=True)

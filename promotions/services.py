@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, scoped_session
 
-from catalog.models import Product
+from catalog.models import Category, Product
 from marketplace import events
 from marketplace.accounts.models import Role, User
 from marketplace.clock import now
@@ -22,6 +22,7 @@ from marketplace.rates.conversion import NoRate, RateTable
 from promotions import rules
 from promotions.errors import PromotionErrorCode
 from promotions.models import Campaign, CampaignUse, Enrollment
+from vendors import services as vendor_services
 from vendors.models import Vendor
 
 MANAGERS = (Role.CAMPAIGN_MANAGER, Role.ADMIN)
@@ -36,6 +37,16 @@ def _require_manager(user: User) -> None:
 
 def find(session: Session, campaign_id: int) -> Campaign:
     campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound(PromotionErrorCode.CAMPAIGN_NOT_FOUND, _("No such campaign."))
+    return campaign
+
+
+def _locked(session: Session, campaign_id: int) -> Campaign:
+    """The campaign row, locked (PostgreSQL; SQLite's write transactions are serialized) and re-read: the
+    status checked by the caller is the one its change commits over."""
+    campaign = session.scalar(select(Campaign).where(Campaign.id == campaign_id).with_for_update()
+                              .execution_options(populate_existing=True))
     if campaign is None:
         raise NotFound(PromotionErrorCode.CAMPAIGN_NOT_FOUND, _("No such campaign."))
     return campaign
@@ -81,25 +92,52 @@ def _apply(campaign: Campaign, data: dict[str, Any]) -> None:
         raise Invalid(PromotionErrorCode.INVALID_WINDOW, _("A campaign must end after it starts."), field="ends_at")
 
 
+def _slug_taken() -> Conflict:
+    return Conflict(PromotionErrorCode.SLUG_TAKEN, _("A campaign with this slug exists."), field="slug")
+
+
+def _check_slug_free(session: Session, slug: str, campaign_id: int | None = None) -> None:
+    query = select(func.count()).select_from(Campaign).where(Campaign.slug == slug)
+    if campaign_id is not None:
+        query = query.where(Campaign.id != campaign_id)
+    if session.scalar(query):
+        raise _slug_taken()
+
+
+def _check_categories(session: Session, data: dict[str, Any]) -> None:
+    """Eligibility may name only categories of the catalog's tree."""
+    wanted = set((data.get("eligibility") or {}).get("categories") or ())
+    if not wanted:
+        return
+    unknown = sorted(wanted - set(session.scalars(select(Category.slug).where(Category.slug.in_(wanted)))))
+    if unknown:
+        raise Invalid(PromotionErrorCode.UNKNOWN_CATEGORY,
+                      _("Unknown categories: %(slugs)s.", slugs=", ".join(unknown)), field="eligibility.categories")
+
+
+def _commit_unique_slug(session: Session) -> None:
+    try:
+        session.commit()
+    except IntegrityError:  # a concurrent request took the slug between the check and the commit
+        session.rollback()
+        raise _slug_taken() from None
+
+
 def create(session: Session, user: User, data: dict[str, Any]) -> Campaign:
     _require_manager(user)
-    if session.scalar(select(func.count()).select_from(Campaign).where(Campaign.slug == data["slug"])):
-        raise Conflict(PromotionErrorCode.SLUG_TAKEN, _("A campaign with this slug exists."), field="slug")
+    _check_slug_free(session, data["slug"])
+    _check_categories(session, data)
     campaign = Campaign(state="draft", budget_spent=Decimal(0), created_by=user.id, description={},
                         eligibility={}, boost=Decimal("1.5"))
     _apply(campaign, data)
     session.add(campaign)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(PromotionErrorCode.SLUG_TAKEN, _("A campaign with this slug exists."), field="slug") from None
+    _commit_unique_slug(session)
     return campaign
 
 
 def update_campaign(session: Session, user: User, campaign_id: int, data: dict[str, Any]) -> Campaign:
     _require_manager(user)
-    campaign = find(session, campaign_id)
+    campaign = _locked(session, campaign_id)
     status = campaign.status()
     if status == rules.ENDED:
         raise Conflict(PromotionErrorCode.UNSAFE_CHANGE, _("An ended campaign cannot change."))
@@ -112,9 +150,12 @@ def update_campaign(session: Session, user: User, campaign_id: int, data: dict[s
         if "ends_at" in data and data["ends_at"] <= now():
             raise Invalid(PromotionErrorCode.UNSAFE_CHANGE, _("Use POST .../end to end a campaign now."),
                           field="ends_at")
+    if "slug" in data:
+        _check_slug_free(session, data["slug"], campaign.id)
+    _check_categories(session, data)
     _apply(campaign, data)
     _touch_products(session, campaign)
-    session.commit()
+    _commit_unique_slug(session)
     return campaign
 
 
@@ -129,9 +170,7 @@ TRANSITIONS = {
 
 def transition(session: Session, user: User, campaign_id: int, action: str) -> Campaign:
     _require_manager(user)
-    campaign = session.scalar(select(Campaign).where(Campaign.id == campaign_id).with_for_update())
-    if campaign is None:
-        raise NotFound(PromotionErrorCode.CAMPAIGN_NOT_FOUND, _("No such campaign."))
+    campaign = _locked(session, campaign_id)
     allowed, state = TRANSITIONS[action]
     status = campaign.status()
     if status not in allowed:
@@ -183,7 +222,7 @@ def _converter(table: RateTable):
 
 def enroll(session: Session, user: User, campaign_id: int, product_ids: list[int],
            table: RateTable) -> list[dict[str, Any]]:
-    campaign = find(session, campaign_id)
+    campaign = _locked(session, campaign_id)   # an `end` or `pause` racing this enrollment waits for it
     if campaign.state == "draft" and user.role not in MANAGERS:
         raise NotFound(PromotionErrorCode.CAMPAIGN_NOT_FOUND, _("No such campaign."))
     if campaign.status() == rules.ENDED:
@@ -225,13 +264,15 @@ def enroll(session: Session, user: User, campaign_id: int, product_ids: list[int
             _touch_product(session, product)
         results.append({"product_id": product_id, "status": status, "enrollment_id": enrollment.id,
                         "reason": enrollment.reason})
-    campaign.updated_at = now()
+    _changed(campaign)
     session.commit()
     return results
 
 
 def _own_enrollment(session: Session, campaign_id: int, enrollment_id: int) -> Enrollment:
-    enrollment = session.get(Enrollment, enrollment_id)
+    """The enrollment row, locked and re-read: two decisions racing, the second sees the first's status."""
+    enrollment = session.scalar(select(Enrollment).where(Enrollment.id == enrollment_id).with_for_update()
+                                .execution_options(populate_existing=True))
     if enrollment is None or enrollment.campaign_id != campaign_id:
         raise NotFound(PromotionErrorCode.ENROLLMENT_NOT_FOUND, _("No such enrollment."))
     return enrollment
@@ -247,7 +288,7 @@ def decide(session: Session, user: User, campaign_id: int, enrollment_id: int, a
     enrollment.status = "enrolled" if approve else "rejected"
     enrollment.reason = reason if not approve else None
     enrollment.decided_by, enrollment.decided_at = user.id, now()
-    enrollment.campaign.updated_at = now()
+    _changed(enrollment.campaign)
     if approve:
         _touch_product(session, session.get(Product, enrollment.product_id))
     session.commit()
@@ -261,11 +302,53 @@ def withdraw(session: Session, user: User, campaign_id: int, enrollment_id: int)
         raise NotFound(PromotionErrorCode.ENROLLMENT_NOT_FOUND, _("No such enrollment."))
     if now() >= enrollment.campaign.starts_at and enrollment.campaign.state != "draft":
         raise Conflict(PromotionErrorCode.INVALID_TRANSITION, _("Enrollments can be withdrawn only before the start."))
+    if enrollment.status not in ("enrolled", "pending_approval"):
+        raise Conflict(PromotionErrorCode.INVALID_TRANSITION, _("Only an enrolled or pending product can be withdrawn."),
+                       current_status=enrollment.status)
     enrollment.status = "withdrawn"
-    enrollment.campaign.updated_at = now()
+    _changed(enrollment.campaign)
     _touch_product(session, session.get(Product, enrollment.product_id))
     session.commit()
     return enrollment
+
+
+def recheck_vendor(session: Session, vendor: Vendor) -> list[Enrollment]:
+    """The vendor's country or MSME class changed: its products that no longer meet a campaign's rules leave
+    it (status `removed`, the failed rule as the reason), in the vendor's own transaction, so the festival
+    price, the search campaign filter and carts follow at once."""
+    active = ("enrolled", "pending_approval")
+    campaign_ids = set(session.scalars(select(Enrollment.campaign_id).where(
+        Enrollment.vendor_id == vendor.id, Enrollment.status.in_(active))))
+    if not campaign_ids:
+        return []
+    # campaigns before enrollments, by id: the order checkout takes them in (no deadlock with a sale)
+    locked = session.scalars(select(Campaign).where(Campaign.id.in_(campaign_ids), Campaign.state != "ended")
+                             .order_by(Campaign.id).with_for_update().execution_options(populate_existing=True))
+    by_id = {c.id: c for c in locked if c.status() != rules.ENDED}
+    if not by_id:
+        return []
+    enrollments = list(session.scalars(
+        select(Enrollment).where(Enrollment.vendor_id == vendor.id, Enrollment.campaign_id.in_(by_id),
+                                 Enrollment.status.in_(active))
+        .order_by(Enrollment.id).with_for_update().execution_options(populate_existing=True)))
+    removed = []
+    for enrollment in enrollments:
+        campaign = by_id[enrollment.campaign_id]
+        reasons = _eligibility(campaign).vendor_reasons(vendor.country, vendor.msme_class)
+        if not reasons:
+            continue
+        was_enrolled = enrollment.status == "enrolled"
+        enrollment.status = "removed"
+        enrollment.reason = "; ".join(reasons) + " (the vendor's profile changed)"
+        enrollment.decided_by, enrollment.decided_at = None, now()
+        _changed(campaign)   # a new pricing version: prices everywhere drop the offer
+        if was_enrolled:
+            _touch_product(session, session.get(Product, enrollment.product_id))
+        removed.append(enrollment)
+    return removed
+
+
+vendor_services.on_eligibility_change(recheck_vendor)
 
 
 def enrollments_for(session: Session, user: User, campaign_id: int) -> list[Enrollment]:
@@ -475,6 +558,15 @@ def release(session: Session, order_id: int, lines: list[tuple[dict, int]]) -> N
 
 # -- search index and partners learn about starts and ends ----------------------
 
+def _changed(campaign: Campaign) -> None:
+    """Mark the campaign changed for `pricing_version`: its `updated_at` moves forward even when the clock
+    did not (a coarse or frozen clock), so every process prices with the new offers at once."""
+    stamp = now()
+    if campaign.updated_at is not None and stamp <= campaign.updated_at:
+        stamp = campaign.updated_at + timedelta(microseconds=1)
+    campaign.updated_at = stamp
+
+
 def _touch_product(session: Session, product: Product | None) -> None:
     from catalog.services import record_search_change
 
@@ -486,7 +578,7 @@ def _touch_products(session: Session, campaign: Campaign) -> None:
     """The campaign's enrolled products are indexed again (their festival price or boost changed)."""
     from catalog.services import record_search_changes
 
-    campaign.updated_at = now()
+    _changed(campaign)
     record_search_changes(session, list(session.scalars(select(Enrollment.product_id).where(
         Enrollment.campaign_id == campaign.id, Enrollment.status == "enrolled"))))
 
