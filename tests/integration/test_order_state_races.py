@@ -34,6 +34,7 @@ from tests.api.test_checkout import (
 )
 from tests.api.test_orders import get_order, part_of, payouts
 from tests.api.test_products import assert_problem
+from tests.integration.test_stripe_checkout import deliver_event, intent_of
 from tests.integration.test_stripe_checkout import fake, stripe_app  # noqa: F401 (fixtures)
 
 
@@ -103,6 +104,10 @@ def inr_order(market, client, shopper, amount: str = "2000.00", quantity: int = 
                              price={"amount": amount, "currency": "INR"}, stock=stock)
     order = buy(client, shopper, [(product, quantity)], "INR")
     return product, order
+
+
+def state_of(problem: dict) -> str:
+    return problem["current_status"]
 
 
 def refund_call(market, order_id: int, **body):
@@ -360,6 +365,49 @@ def test_an_order_cancelled_while_its_payment_is_being_created_cannot_be_paid(st
     (intent,) = fake.payment_intents.values()
     assert intent["status"] == "canceled"
     assert market.stock(market.tea) == 10
+
+
+
+def test_a_cancellation_racing_the_payment_success_event_leaves_the_order_paid(stripe_market, fake, app, client,
+                                                                               engine):
+    """The shopper paid at Stripe and cancels as the success event arrives: whichever runs first, the order is
+    paid once, its stock stays sold, nothing is refunded and the cancellation is told why (409)."""
+    market = stripe_market
+    order = buy(client, market.shopper, [(market.tea, 2), (market.shawl, 1)])
+    pi_id = intent_of(fake, order["id"])
+    fake.succeed(pi_id)
+
+    cancelling, notified = fire(app, [
+        ("POST", f"{ORDERS}/{order['id']}/cancel", {"headers": market.shopper["headers"]}),
+        lambda: deliver_event(app.test_client(), fake, "payment_intent.succeeded", pi_id),
+    ])
+
+    assert notified.status_code == 200, notified.get_json()
+    assert state_of(assert_problem(cancelling, 409, "invalid_order_state")) == "paid"
+    shown = get_order(client, market.shopper, order["id"])
+    assert shown["status"] == "paid" and shown["refunds"] == [] and fake.requests_to("POST", "/v1/refunds") == []
+    assert market.stock(market.tea) == 8 and market.stock(market.shawl) == 2
+    assert scalar(engine, "SELECT count(*) FROM payout_entries WHERE kind = 'credit'") == 2
+
+
+def test_a_late_payment_announced_several_times_at_once_is_refunded_once(stripe_market, fake, app, client,
+                                                                         monkeypatch):
+    market = stripe_market
+    order = buy(client, market.shopper, [(market.tea, 2), (market.shawl, 1)])
+    pi_id = intent_of(fake, order["id"])
+    fake.succeed(pi_id)  # paid at the very moment the order is cancelled (Stripe's answer to the cancel was stale)
+    monkeypatch.setattr(services, "_paid_at_provider", lambda _order: False)
+    assert client.post(f"{ORDERS}/{order['id']}/cancel", headers=market.shopper["headers"]).status_code == 200
+
+    responses = fire(app, [lambda: deliver_event(app.test_client(), fake, "payment_intent.succeeded", pi_id)
+                           for _ in range(4)])
+
+    assert [r.status_code for r in responses] == [200] * 4, [r.get_json() for r in responses]
+    assert len(fake.requests_to("POST", "/v1/refunds")) == 1
+    shown = get_order(client, market.shopper, order["id"])
+    assert shown["status"] == "cancelled" and shown["refunded"] == shown["total"]
+    assert len(shown["refunds"]) == 1
+    assert market.stock(market.tea) == 10 and market.stock(market.shawl) == 3  # given back once, not sold
 
 
 # -- the cart ----------------------------------------------------------------------------------------------------
