@@ -17,8 +17,7 @@ from typing import IO, Any
 import marshmallow as ma
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import BigInteger, Text, and_, bindparam, func, insert, or_, select
-from sqlalchemy import cast as sa_cast
+from sqlalchemy import and_, bindparam, func, insert, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -676,17 +675,31 @@ def feed_item(link: PartnerListing, product: Product, slugs: dict[int, str]) -> 
     }
 
 
+#: PostgreSQL: the lowest transaction id that may still commit rows into this database, from the statement's
+#: snapshot: its in-progress ids (all databases of the cluster share one id space) less those that certainly
+#: belong to a session of another database; none in progress -> the snapshot's xmax. An id whose session
+#: cannot be seen (gone meanwhile, or hidden by privileges) counts as ours: later is always safe.
+_PG_HORIZON = text("""
+    WITH snap AS (SELECT pg_current_snapshot() AS s)
+    SELECT COALESCE(
+        (SELECT MIN(x::text::bigint) FROM snap, pg_snapshot_xip(snap.s) AS x
+         WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+                           WHERE a.backend_xid = x::xid
+                             AND a.datid <> (SELECT oid FROM pg_database WHERE datname = current_database()))),
+        (SELECT pg_snapshot_xmax(s)::text::bigint FROM snap))
+""")
+
+
 def _feed_horizon(session: Session):
     """A condition on `PartnerListing.feed_seq`: the rows no transaction still running can reach below.
 
-    PostgreSQL: feed_seq is the writing transaction's id, and every transaction with an id below the
-    statement snapshot's xmin has finished, so all rows under it are committed and visible, and any later
-    commit carries an id at or above it. SQLite serializes writers, and each takes the next number under the
-    write lock: whatever a reader's snapshot misses commits with a higher number than it sees. None: no
-    condition needed."""
+    PostgreSQL: feed_seq is the writing transaction's id. Every transaction of this database with an id below
+    the horizon (`_PG_HORIZON`) had finished when it was taken, so the rows under it are committed and
+    visible to the feed's (later) snapshot, and any later commit carries an id at or above it. SQLite
+    serializes writers, and each takes the next number under the write lock: whatever a reader's snapshot
+    misses commits with a higher number than it sees. None: no condition needed."""
     if session.get_bind().dialect.name == "postgresql":
-        xmin = func.pg_snapshot_xmin(func.pg_current_snapshot())
-        return PartnerListing.feed_seq < sa_cast(sa_cast(xmin, Text), BigInteger)
+        return PartnerListing.feed_seq < session.scalar(_PG_HORIZON)
     return None
 
 

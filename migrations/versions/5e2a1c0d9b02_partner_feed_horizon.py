@@ -4,7 +4,8 @@ The delta feed orders partner listings by `feed_seq`, a change number set by tri
 that writes the link or its product (whichever code path does it):
 
 - PostgreSQL: the writing transaction's id (`pg_current_xact_id()`); the feed serves only rows whose id is
-  below its snapshot's xmin, so a transaction still running can never commit a row behind a cursor.
+  below the lowest id still in progress in this database, so a transaction still running can never commit
+  a row behind a cursor.
 - SQLite: one more than the highest so far, computed while the writer holds SQLite's single write lock.
 
 Existing links start at 0 (before every later change). Also: the vendors a webhook delivery carries data of

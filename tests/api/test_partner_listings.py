@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import itertools
+import json
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -320,6 +322,66 @@ def test_delete_archives_the_product_and_it_leaves_search(app, client, make, ven
     other = make.partner(vendors=[vendor])
     assert_problem(client.delete(f"{LISTINGS}/to-archive", headers=other["headers"]), 404, "listing_not_found")
     assert client.delete(f"{LISTINGS}/to-archive", headers=partner["headers"]).status_code == 204  # idempotent
+
+
+def test_every_partner_write_reaches_search_before_its_answer(client, runner, vendor, partner):
+    """PUT, PATCH, DELETE and jobs record their search events in their own transaction; the embedded default
+    delivers them before the request answers (a job's, once the worker ran it)."""
+    title = {"en": {"title": "Darjeeling muscatel second flush"}}
+    product_id = sync(client, partner, listing(vendor, "srch", translations=title))["results"][0]["product_id"]
+    assert search_ids(client, q="Darjeeling muscatel second flush") == [product_id]
+
+    renamed = {"en": {"title": "Nilgiri frost tea"}}
+    assert statuses(sync(client, partner, listing(vendor, "srch", translations=renamed))) == ["updated"]
+    assert search_ids(client, q="Nilgiri frost") == [product_id]
+    assert product_id not in search_ids(client, q="Darjeeling muscatel")
+
+    patched = client.patch(LISTINGS, json={"updates": [{"external_id": "srch", "price": {"amount": "1234.00",
+                                                                                         "currency": "INR"}}]},
+                           headers=partner["headers"])
+    assert patched.status_code == 200 and statuses(patched.get_json()) == ["updated"]
+    [hit] = client.get("/api/v1/search", query_string={"q": "Nilgiri frost", "currency": "INR"}).get_json()["items"]
+    assert hit["price"]["amount"] == "1234.00"
+
+    assert client.delete(f"{LISTINGS}/srch", headers=partner["headers"]).status_code == 204
+    assert search_ids(client, q="Nilgiri frost") == []
+
+    body = json.dumps(listing(vendor, "from-job", sku="JOB-1",
+                              translations={"en": {"title": "Kangra oolong"}})).encode() + b"\n"
+    response = client.post(f"{LISTINGS}/jobs", data=body, content_type="application/x-ndjson",
+                           headers=partner["headers"])
+    assert response.status_code == 202
+    assert runner.invoke(args=["worker", "--once"]).exit_code == 0
+    assert len(search_ids(client, q="Kangra oolong")) == 1
+
+
+def test_concurrent_syncs_of_the_same_new_listings_make_each_product_once_and_never_500(app, vendor, partner):
+    payloads = [listing(vendor, f"race-{n}", sku=f"RACE-{n}") for n in range(6)]
+    answers: list[Any] = []
+    barrier = threading.Barrier(4)
+
+    def put(order: list[dict]) -> None:
+        client = app.test_client()
+        barrier.wait()
+        response = client.put(LISTINGS, json={"listings": order}, headers=partner["headers"])
+        answers.append((response.status_code, response.get_json()))
+
+    threads = [threading.Thread(target=put, args=(payloads if n % 2 else payloads[::-1],)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert [status for status, _body in answers] == [200] * 4, answers
+    for _status, body in answers:
+        for result in body["results"]:
+            assert result["status"] in ("created", "unchanged") or result.get("code") == "conflict", result
+    created = [r["external_id"] for _s, body in answers for r in body["results"] if r["status"] == "created"]
+    assert sorted(created) == sorted(p["external_id"] for p in payloads)  # each made once, by one of them
+    with app.app_context():
+        skus = db.session.scalars(select(Product.sku).where(Product.vendor_id == vendor["id"])).all()
+        db.session.remove()
+    assert sorted(skus) == sorted(p["sku"] for p in payloads)
 
 
 def test_external_ids_with_slashes_work_in_the_path(client, vendor, partner):
