@@ -105,7 +105,7 @@ def attribute_problem(item: Any) -> str | None:
 
 class Attributes(fields.Dict):
     """A flat map of simple values: strings, integers (signed 64-bit, kept exact), booleans. A problem is
-    named by its attribute (`attributes.weight_g`)."""
+    named by its attribute (`attributes.weight_g`) as well as by the map."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         result = super()._deserialize(value, attr, data, **kwargs)
@@ -118,8 +118,8 @@ class Attributes(fields.Dict):
             problem = attribute_problem(item)
             if problem:
                 errors[key] = [problem]
-        if errors:
-            raise ma.ValidationError(errors)
+        if errors:  # the map as a whole ("attributes") and each attribute ("attributes.weight_g")
+            raise ma.ValidationError({"_schema": [f"Invalid attributes: {', '.join(sorted(errors))}."], **errors})
         return result
 
 
