@@ -1,6 +1,6 @@
 """The journey suite's system: the marketplace as `./scripts/serve` runs it, driven over HTTP only.
 
-Once per test session: a scratch database (a fresh SQLite file, or, when
+Once for the whole directory (package scope: it stops when the last journey test has run): a scratch database (a fresh SQLite file, or, when
 `TEST_DATABASE_URL` names a PostgreSQL database, `<that name>_journey` created
 beside it; the named database itself is never touched), `flask db upgrade`,
 `flask seed-demo` (its demo partner key is read from the output), a second
@@ -217,7 +217,7 @@ def _stop(honcho: subprocess.Popen, log_path: Path) -> None:
             pass
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def system():
     tmp = Path(tempfile.mkdtemp(prefix="buybrics-journey-"))
     test_url = os.environ.get("TEST_DATABASE_URL")
@@ -275,7 +275,7 @@ def system():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def demo(system):
     """What the demo data holds, as its users see it: vendors by country (id, owner e-mail), partner ids."""
     admin = system.login("admin@buybrics.example")

@@ -219,7 +219,10 @@ def _encode(value) -> str:
 
 
 @pytest.mark.parametrize("replacement", [10 ** 40, True], ids=["huge-integer", "true"])
-def test_a_tampered_feed_cursor_is_refused(partner, replacement):
+def test_a_tampered_feed_cursor_is_refused(partner, vendor_id, replacement):
+    external_id = unique("cursor")
+    ok(partner.put("/partner/listings", json={"listings": [{
+        "external_id": external_id, "vendor_id": vendor_id, **product_body(sku=external_id.upper())}]}))
     cursor = ok(partner.get("/partner/listings", params={"limit": 1}))["next_cursor"]
     assert cursor, "the demo partner's feed gives out a cursor"
     try:
