@@ -409,3 +409,9 @@ def test_the_partner_feed_refuses_an_updated_since_that_overflows(world):
     response = world.client.get("/api/v1/partner/listings", query_string={"updated_since": "0001-01-01T00:00:00+14:00"},
                                 headers=world.partner["headers"])
     assert_problem(response, 422, "validation_error", "updated_since")
+
+
+def test_the_openapi_document_lists_the_answers_a_json_body_may_get(client):
+    spec = client.get("/api/openapi.json").get_json()
+    for method, path in (("post", "/api/v1/auth/token"), ("post", "/api/v1/products"), ("put", "/api/v1/partner/listings")):
+        assert {"400", "413", "415", "422"} <= set(spec["paths"][path][method]["responses"]), path
