@@ -714,7 +714,8 @@ def listing_feed(session: Session, partner_id: int, updated_since: datetime | No
     committed (on PostgreSQL once no transaction older than it still runs: `_feed_horizon`); `settle`
     (PARTNER_FEED_SETTLE_SECONDS, 0 by default) can hold changes back longer. Listings of vendors that
     withdrew their authorization are not shown."""
-    query = (select(PartnerListing, Product)
+    # feed_seq as its own column: triggers set it, so a link already in the session may hold an older value
+    query = (select(PartnerListing, Product, PartnerListing.feed_seq.label("seq"))
              .join(Product, Product.id == PartnerListing.product_id)
              .join(PartnerVendorGrant, and_(PartnerVendorGrant.partner_id == PartnerListing.partner_id,
                                             PartnerVendorGrant.vendor_id == PartnerListing.vendor_id))
@@ -738,8 +739,8 @@ def listing_feed(session: Session, partner_id: int, updated_since: datetime | No
     has_more = len(rows) > limit
     rows = rows[:limit]
     slugs = {c.id: slug for slug, c in catalog.categories_by_slug(session).items()}
-    items = [feed_item(link, product, slugs) for link, product in rows]
-    next_cursor = encode_cursor(rows[-1][0].feed_seq, rows[-1][0].id) if rows else cursor
+    items = [feed_item(link, product, slugs) for link, product, _seq in rows]
+    next_cursor = encode_cursor(rows[-1].seq, rows[-1][0].id) if rows else cursor
     return {"items": items, "next_cursor": next_cursor, "has_more": has_more}
 
 

@@ -159,3 +159,20 @@ def test_deliveries_queued_before_the_vendor_withdrew_are_withheld(client, runne
     assert receiver.requests == []
     [withheld] = deliveries(client, partner, hook["id"])
     assert withheld["status"] == "failed" and "no longer authorizes" in withheld["last_error"]
+
+
+def test_a_partial_view_of_an_order_sums_its_own_vendors_and_never_shows_order_wide_refunds():
+    from marketplace.partners.webhooks import partner_view
+
+    data = {"order_id": 1, "status": "paid", "currency": "BRL", "total": "300.00", "refunded": "50.00",
+            "vendor_orders": [{"id": 11, "vendor_id": 1, "subtotal": "100.00", "refunded": "0.00", "net": "92"},
+                              {"id": 12, "vendor_id": 2, "subtotal": "200.00", "refunded": "50.00", "net": "184"}]}
+
+    mine = partner_view("order.refunded", data, {1})
+    assert mine["total"] == "100.00" and mine["refunded"] == "0.00"
+    assert [vo["id"] for vo in mine["vendor_orders"]] == [11]
+    assert partner_view("order.refunded", data, {1, 2}) == data
+    without_split = {**data, "vendor_orders": [{k: v for k, v in vo.items() if k != "refunded"}
+                                               for vo in data["vendor_orders"]]}
+    assert "refunded" not in partner_view("order.refunded", without_split, {2})
+    assert partner_view("listing.updated", {"vendor_id": 1}, {1}) == {"vendor_id": 1}
