@@ -99,11 +99,12 @@ HOSTILE_JSON = {
 
 
 @pytest.mark.parametrize("method,path,who", JSON_ENDPOINTS, ids=ENDPOINT_IDS)
-@pytest.mark.parametrize("body", HOSTILE_JSON.values(), ids=HOSTILE_JSON.keys())
-def test_json_too_deep_or_with_huge_numbers_is_invalid_json(world, method, path, who, body):
-    response = world.send(method, path, who, body)
-    problem = assert_problem(response, 400, "invalid_json")
-    assert "JSON" in problem["detail"]
+def test_json_too_deep_or_with_huge_numbers_is_invalid_json(world, method, path, who):
+    for name, body in HOSTILE_JSON.items():
+        response = world.send(method, path, who, body)
+        assert response.status_code == 400, (name, response.get_data(as_text=True))
+        problem = assert_problem(response, 400, "invalid_json")
+        assert "JSON" in problem["detail"] and problem["errors"]["body"], (name, problem)
 
 
 @pytest.mark.parametrize("method,path,who", JSON_ENDPOINTS, ids=ENDPOINT_IDS)
@@ -118,15 +119,20 @@ def test_a_40_digit_integer_parses_and_the_field_refuses_it(world):
     assert_problem(response, 422, "validation_error", "product_id")
 
 
-@pytest.mark.parametrize("method,path,who", JSON_ENDPOINTS, ids=ENDPOINT_IDS)
-@pytest.mark.parametrize("content_type,body", [
+OTHER_CONTENT = [
     ("text/plain", '{"email": "a@example.com"}'),
     ("application/x-www-form-urlencoded", "email=a%40example.com&password=x"),
     ("multipart/form-data; boundary=x", '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\nb\r\n--x--\r\n'),
-], ids=["text", "form", "multipart"])
-def test_a_json_endpoint_refuses_another_content_type(world, method, path, who, content_type, body):
-    response = world.send(method, path, who, body, content_type=content_type)
-    assert_problem(response, 415, "unsupported_media_type")
+    ("", '{"email": "a@example.com"}'),
+]
+
+
+@pytest.mark.parametrize("method,path,who", JSON_ENDPOINTS, ids=ENDPOINT_IDS)
+def test_a_json_endpoint_refuses_another_content_type(world, method, path, who):
+    for content_type, body in OTHER_CONTENT:
+        response = world.send(method, path, who, body, content_type=content_type)
+        assert response.status_code == 415, (content_type, response.get_data(as_text=True))
+        assert_problem(response, 415, "unsupported_media_type")
 
 
 def test_a_json_endpoint_without_a_body_still_answers_which_fields_are_missing(world):
@@ -244,9 +250,8 @@ def test_control_characters_in_query_strings_are_refused(world, params, field):
     assert any(key == field or key.startswith(field + ".") for key in body["errors"]), body
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])  # each refused: nothing changes
-@given(text=st.text(alphabet=st.characters(categories=["Cc", "Cs"],
-                                             exclude_characters="\n\t\r"), min_size=1, max_size=3),
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])  # each refused: nothing changes
+@given(text=st.characters(categories=["Cc", "Cs"], exclude_characters="\n\t\r"),  # one: two surrogates may pair up
        prefix=st.text(max_size=5, alphabet=st.characters(categories=["L", "N", "Zs"])))
 def test_any_control_character_in_a_title_is_refused(world, text, prefix):
     response = send_json(world.client, "PATCH", f"{PRODUCTS}/{world.product['id']}",
