@@ -1,5 +1,5 @@
-"""Limits every request meets before a view runs: a URL path without control characters, and a body
-never read past the request's size limit, chunked bodies included.
+"""Limits every request meets before a view runs: a URL path and header values without control
+characters, and a body never read past the request's size limit, chunked bodies included.
 
 Werkzeug reads a chunked body (no Content-Length) only when the server says it de-chunks it
 (`wsgi.input_terminated`, set by gunicorn and Werkzeug's own server), through a stream limited to
@@ -27,9 +27,19 @@ from marketplace.errors import BadRequest, ErrorCode
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
+#: What RFC 9110 forbids in a header value: controls other than horizontal tab, and DEL.
+HEADER_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 def refuse_control_characters_in_path() -> None:
     if CONTROL_CHARACTERS.search(request.path):
         raise BadRequest(ErrorCode.BAD_REQUEST, "The URL path holds control characters.", field="path")
+
+
+def refuse_control_characters_in_headers() -> None:
+    for name, value in request.headers.items():
+        if HEADER_CONTROL_CHARACTERS.search(value):
+            raise BadRequest(ErrorCode.BAD_REQUEST, f"The {name} header holds control characters.", field=name)
 
 
 def is_chunked() -> bool:
@@ -67,4 +77,5 @@ def cap_chunked_body() -> None:
 
 def init_app(app: Flask) -> None:
     app.before_request(refuse_control_characters_in_path)
+    app.before_request(refuse_control_characters_in_headers)
     app.before_request(cap_chunked_body)

@@ -176,6 +176,13 @@ def test_control_characters_in_the_path_are_refused(world, path):
     assert_problem(world.client.get(path), 400, "bad_request")
 
 
+def test_control_characters_in_a_header_are_refused_naming_it(world):
+    headers = {**world.headers("shopper-checkout"), "Idempotency-Key": "key\x00one"}
+    response = world.client.post("/api/v1/checkout", json={"currency": "BRL", "shipping_address": ADDRESS},
+                                 headers=headers)
+    assert_problem(response, 400, "bad_request", "Idempotency-Key")
+
+
 # -- control characters -------------------------------------------------------
 
 NUL_FIELDS = [
