@@ -222,12 +222,15 @@ def _converter(table: RateTable):
 
 def enroll(session: Session, user: User, campaign_id: int, product_ids: list[int],
            table: RateTable) -> list[dict[str, Any]]:
-    campaign = _locked(session, campaign_id)   # an `end` or `pause` racing this enrollment waits for it
+    # Locks in the order every writer takes them (vendor, campaign, enrollments): a profile change racing
+    # this enrollment is seen whole, and so is an `end` or `pause` of the campaign.
+    vendor = session.scalar(select(Vendor).where(Vendor.owner_id == user.id).with_for_update(read=True)
+                            .execution_options(populate_existing=True))
+    campaign = _locked(session, campaign_id)
     if campaign.state == "draft" and user.role not in MANAGERS:
         raise NotFound(PromotionErrorCode.CAMPAIGN_NOT_FOUND, _("No such campaign."))
     if campaign.status() == rules.ENDED:
         raise Conflict(PromotionErrorCode.INVALID_TRANSITION, _("This campaign has ended."))
-    vendor = session.scalar(select(Vendor).where(Vendor.owner_id == user.id))
     if vendor is None:
         raise Forbidden(PromotionErrorCode.NOT_PRODUCT_OWNER, _("Only vendors enroll their products."))
     products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(product_ids))
@@ -270,7 +273,9 @@ def enroll(session: Session, user: User, campaign_id: int, product_ids: list[int
 
 
 def _own_enrollment(session: Session, campaign_id: int, enrollment_id: int) -> Enrollment:
-    """The enrollment row, locked and re-read: two decisions racing, the second sees the first's status."""
+    """The enrollment row, locked and re-read: two decisions racing, the second sees the first's status.
+    Its campaign is locked first, the order checkout and vendor re-checks take them in."""
+    _locked(session, campaign_id)
     enrollment = session.scalar(select(Enrollment).where(Enrollment.id == enrollment_id).with_for_update()
                                 .execution_options(populate_existing=True))
     if enrollment is None or enrollment.campaign_id != campaign_id:

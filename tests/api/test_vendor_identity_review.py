@@ -204,6 +204,22 @@ def test_a_pending_enrollment_of_a_vendor_grown_large_is_removed_too(fest, clien
     assert_problem(response, 409, code="invalid_campaign_transition")
 
 
+def test_moving_out_of_a_campaigns_countries_removes_the_enrollment_and_sends_the_vendor_to_review(fest, client,
+                                                                                                   make):
+    # A South African tax reference is also a well-formed Ethiopian TIN: only the country changes.
+    cape = make.vendor("ZA", display_name="Cape Rooibos")
+    rooibos = create_product(client, cape, sku="ROOIBOS-1", price={"amount": "90.00", "currency": "ZAR"})
+    campaign = fest.running((cape, rooibos), eligibility={"origin_countries": ["ZA"]})
+
+    response = client.patch(url(cape), json={"country": "ET"}, headers=cape["owner"]["headers"])
+
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["status"] == "pending_review"
+    (enrollment,) = client.get(f"{CAMPAIGNS}/{campaign['id']}/enrollments",
+                               headers=cape["owner"]["headers"]).get_json()["items"]
+    assert enrollment["status"] == "removed" and enrollment["reason"].startswith("origin_country: ET")
+
+
 # -- races -----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("round_", range(3))
@@ -236,3 +252,21 @@ def test_two_admins_approving_at_once_record_one_approval(app, make):
     assert sorted(r.status_code for r in results) == [200, 409, 409, 409]
     history = app.test_client().get(url(vendor, "history"), headers=admins[0]["headers"]).get_json()["items"]
     assert [h["to_status"] for h in history] == ["pending_review", "approved"]
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_an_enrollment_racing_a_growth_out_of_msme_never_leaves_a_large_vendor_enrolled(fest, app, round_):
+    campaign = fest.create(eligibility=MSME_ONLY)
+    fest.act(campaign, "launch")
+    fest.at(fest.INSIDE)
+    headers = fest.india["owner"]["headers"]
+
+    results = at_once(app,
+                      lambda c: c.patch(url(fest.india), json=LARGE_IN, headers=headers),
+                      lambda c: c.post(f"{CAMPAIGNS}/{campaign['id']}/enrollments",
+                                       json={"product_ids": [fest.shawl["id"]]}, headers=headers))
+
+    assert [r.status_code for r in results] == [200, 200], [r.get_json() for r in results]
+    (enrollment,) = fest.client.get(f"{CAMPAIGNS}/{campaign['id']}/enrollments", headers=headers).get_json()["items"]
+    assert enrollment["status"] in ("removed", "rejected")
+    assert fest.product(fest.shawl, "INR")["campaign"] is None
