@@ -45,8 +45,8 @@ class StrictParser(FlaskParser):
         if not body:
             return missing
         if not is_json_request(req):
-            abort(415, message=f"This endpoint takes a JSON body (Content-Type: application/json), "
-                               f"not {req.mimetype or 'an untyped body'}.")
+            abort(415, messages={"json": [f"This endpoint takes a JSON body (Content-Type: application/json), "
+                                          f"not {req.mimetype or 'an untyped body'}."]})
         try:
             return loads_untrusted(body)
         except UntrustedJSONError as error:
