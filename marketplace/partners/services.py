@@ -18,7 +18,7 @@ import marshmallow as ma
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, insert, or_, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from catalog import services as catalog
@@ -54,6 +54,8 @@ from vendors.models import Vendor
 log = logging.getLogger(__name__)
 
 STATUSES = ("created", "updated", "unchanged", "stale", "error")
+#: deadlock_detected, serialization_failure: the transaction may simply run again.
+RETRYABLE_SQLSTATES = ("40P01", "40001")
 
 
 # -- partners and keys -------------------------------------------------------
@@ -420,6 +422,11 @@ def _sync_items(session: Session, partner_id: int, valid: list[tuple[int, dict]]
         if product is None or product.sku != data["sku"]:
             wanted_skus.add((data["vendor_id"], data["sku"]))
     taken = _taken_skus(session, wanted_skus)
+    unlinked = [d["external_id"] for _i, d in valid if d["external_id"] not in batch.links]
+    if unlinked and taken and _links(session, partner_id, unlinked):
+        # another sync of the same new listings committed between our reads (PostgreSQL reads each statement
+        # at its own moment): start again, and they are found as existing listings
+        raise _Raced
     stamp = now()
     created: list[tuple[int, dict, dict, str]] = []   # (index, data, product row, content hash)
     changed: list[Product] = []
@@ -471,13 +478,16 @@ def _sync_items(session: Session, partner_id: int, valid: list[tuple[int, dict]]
             continue
         taken[(vendor_id, data["sku"])] = 0
         created.append((index, data, _product_row(content, category.id, data["price"], stamp), digest))
+    # in one order for every writer, so that two syncs racing over the same new rows wait for each other
+    # (the later one then finds them) instead of deadlocking
+    created.sort(key=lambda entry: (entry[2]["vendor_id"], entry[2]["sku"]))
     new_ids = _insert_products(session, [row for _i, _d, row, _h in created])
     if created:
-        session.execute(insert(PartnerListing.__table__), [
+        session.execute(insert(PartnerListing.__table__), sorted((
             {"partner_id": partner_id, "external_id": data["external_id"], "vendor_id": row["vendor_id"],
              "product_id": new_ids[(row["vendor_id"], row["sku"])], "version": data.get("version"),
              "content_hash": digest, "created_at": stamp, "updated_at": stamp}
-            for _index, data, row, digest in created])
+            for _index, data, row, digest in created), key=lambda link: link["external_id"]))
         for index, data, row, _digest in created:
             results[index] = _result(data["external_id"], "created", new_ids[(row["vendor_id"], row["sku"])])
     session.flush()
@@ -511,6 +521,10 @@ def _sku_taken(external_id: str) -> dict[str, Any]:
                   {"sku": [_("The vendor already has another product with this SKU.")]})
 
 
+class _Raced(Exception):
+    """A concurrent writer changed what this batch read; the batch runs again."""
+
+
 def _run_items(session: Session, work: Callable[[list[tuple[int, dict]]], None], valid: list[tuple[int, dict]],
                results: list, before_commit: Callable[[list], None] | None) -> None:
     """All valid items in one transaction; if the database refuses it (a race another writer won, e.g. the
@@ -523,13 +537,17 @@ def _run_items(session: Session, work: Callable[[list[tuple[int, dict]]], None],
                 before_commit(results)
             session.commit()
             return
-        except IntegrityError:
+        except (IntegrityError, _Raced):
             session.rollback()
+        except DBAPIError as error:  # PostgreSQL chose this transaction as a deadlock's or serialization's loser
+            session.rollback()
+            if getattr(error.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES:
+                raise
     for index, data in valid:
         try:
             with session.begin_nested():
                 work([(index, data)])
-        except IntegrityError:
+        except (IntegrityError, _Raced):
             results[index] = _error(data.get("external_id"), "conflict", {
                 "body": [_("Another write to this listing or SKU happened at the same time; send it again.")]})
     if before_commit:

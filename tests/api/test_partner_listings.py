@@ -356,9 +356,9 @@ def test_every_partner_write_reaches_search_before_its_answer(client, runner, ve
 
 
 def test_concurrent_syncs_of_the_same_new_listings_make_each_product_once_and_never_500(app, vendor, partner):
-    payloads = [listing(vendor, f"race-{n}", sku=f"RACE-{n}") for n in range(6)]
+    payloads = [listing(vendor, f"race-{n}", sku=f"RACE-{n}") for n in range(8)]
     answers: list[Any] = []
-    barrier = threading.Barrier(4)
+    barrier = threading.Barrier(6)
 
     def put(order: list[dict]) -> None:
         client = app.test_client()
@@ -366,16 +366,15 @@ def test_concurrent_syncs_of_the_same_new_listings_make_each_product_once_and_ne
         response = client.put(LISTINGS, json={"listings": order}, headers=partner["headers"])
         answers.append((response.status_code, response.get_json()))
 
-    threads = [threading.Thread(target=put, args=(payloads if n % 2 else payloads[::-1],)) for n in range(4)]
+    threads = [threading.Thread(target=put, args=(payloads if n % 2 else payloads[::-1],)) for n in range(6)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(60)
 
-    assert [status for status, _body in answers] == [200] * 4, answers
-    for _status, body in answers:
-        for result in body["results"]:
-            assert result["status"] in ("created", "unchanged") or result.get("code") == "conflict", result
+    assert [status for status, _body in answers] == [200] * 6, answers
+    for _status, body in answers:  # the losers find what the winner made: unchanged, never an error
+        assert {result["status"] for result in body["results"]} <= {"created", "unchanged"}, body
     created = [r["external_id"] for _s, body in answers for r in body["results"] if r["status"] == "created"]
     assert sorted(created) == sorted(p["external_id"] for p in payloads)  # each made once, by one of them
     with app.app_context():
