@@ -1,15 +1,17 @@
 """The journey suite's system: the marketplace as `./scripts/serve` runs it, driven over HTTP only.
 
-Once for the whole directory (package scope: it stops when the last journey test has run): a scratch database (a fresh SQLite file, or, when
-`TEST_DATABASE_URL` names a PostgreSQL database, `<that name>_journey` created
-beside it; the named database itself is never touched), `flask db upgrade`,
-`flask seed-demo` (its demo partner key is read from the output), a second
-partner from `flask partners create`, then the Procfile under honcho: gunicorn
-with WEB_CONCURRENCY=2 workers of WEB_THREADS=4 threads, and `flask worker`.
-honcho runs in its own process group, killed at the end.
+Once for the whole directory (package scope: it stops after the last journey test): a scratch
+database (a fresh SQLite file, or, when `TEST_DATABASE_URL` names a PostgreSQL database,
+`<that name>_journey` created beside it; the named database itself is never touched),
+`flask db upgrade`, `flask seed-demo` (its demo partner key is read from the output), a second
+partner from `flask partners create`, then the Procfile under honcho: gunicorn with
+WEB_CONCURRENCY=2 workers of WEB_THREADS=4 threads, and `flask worker`. The search index and the
+rate-limit counters' file sit beside the scratch database, not in the checkout's instance/.
+honcho runs in its own process group, stopped at the end (SIGTERM, then SIGKILL for anything left).
 
-Nothing here imports the application: what the tests know of it they learn
-over HTTP (and from what its commands print), like any user.
+Nothing here imports the application: what the tests know of it they learn over HTTP (and from what
+its commands print), like any user. Each client sends from a loopback address of its own
+(127.x.y.z), so per-address limits see different users as different addresses.
 """
 from __future__ import annotations
 

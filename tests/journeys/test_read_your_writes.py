@@ -17,7 +17,7 @@ from tests.journeys.support import Client, ok, parallel, product_body, unique
 DEMO_CAMPAIGN = "buy-brics-ciie"  # seed-demo's live campaign: 15 % off, no approval step
 
 
-def everywhere(system, path: str, params: dict, n: int = 6) -> list[dict]:
+def everywhere(system, path: str, params: dict, n: int = 8) -> list[dict]:
     """`GET path` from `n` fresh connections at once (so that every worker answers some); the bodies."""
     clients = [Client(system.base_url) for _ in range(n)]
     answers = parallel([lambda c=c: c.get(path, params=params) for c in clients])
@@ -31,7 +31,7 @@ def partner(system):
 
 def test_a_listing_synced_by_put_is_found_by_search_as_soon_as_the_put_returns(system, demo, partner):
     vendor_id = demo["vendors"]["IN"]["id"]
-    for _attempt in range(3):
+    for _attempt in range(4):
         word = "".join(random.choice(string.ascii_lowercase) for _ in range(10))
         everywhere(system, "/search", {"q": word})  # warm: nothing yet
         external_id = unique("ryw")
