@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import create_engine, select, text, update
 
 import config
 from marketplace import clock
@@ -160,3 +160,22 @@ def test_paging_while_writers_run_never_skips_a_change_nor_repeats_an_unchanged_
     # the last state the client saw of each listing is the one the marketplace holds: no change was skipped
     assert seen == held
     assert max(version for version, _stock in held.values()) > 3
+
+
+def test_a_long_transaction_in_another_database_does_not_hold_the_feed_back(app, client, vendor, partner):
+    """PostgreSQL: transaction ids are shared by every database of the server; only this database's count."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    other = create_engine(engine.url.set(database="postgres"))
+    try:
+        with other.connect() as connection:
+            connection.execute(text("SELECT pg_current_xact_id()"))  # holds a transaction id, writes nothing
+            sync(client, partner, listing(vendor, "meanwhile"))
+            items, _cursor = read_to_end(client, partner, None)
+            connection.rollback()
+    finally:
+        other.dispose()
+
+    assert [i["external_id"] for i in items] == ["meanwhile"]
