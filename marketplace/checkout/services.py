@@ -208,12 +208,16 @@ def place_order(session: Session, user: User, data: dict[str, Any], record: Idem
 
 
 def ensure_payment(session: Session, order: Order) -> Payment:
-    """The order's payment at the provider, created once (the provider dedupes on the order's key)."""
+    """The order's payment at the provider, created once (the provider dedupes on the order's key). No lock is
+    held while the provider answers (on SQLite that would be the write lock every process waits for): the order
+    is locked again afterwards and the payment recorded for what it is then."""
     if order.payment is not None and order.payment.provider_ref is not None:
         return order.payment
+    amount, order_id = order.total, order.id
+    session.commit()  # ends the transaction that read the order; nothing was written in it
     try:
-        state = provider().create_payment(amount=order.total, idempotency_key=f"order-{order.id}-payment",
-                                          metadata={"order_id": str(order.id)})
+        state = provider().create_payment(amount=amount, idempotency_key=f"order-{order_id}-payment",
+                                          metadata={"order_id": str(order_id)})
     except UnsupportedCurrency as error:
         _withdraw(session, order)
         raise Invalid(CheckoutErrorCode.UNSUPPORTED_PAYMENT_CURRENCY, str(error), field="currency") from None
