@@ -73,6 +73,10 @@ class EmbeddedEngine:
         self._local = threading.local()
         self._write_lock = threading.Lock()
         self._writes = 0  # this process's own commits (data_version only sees other connections')
+        # One connection per process that only ever reads PRAGMA data_version: the value is per connection,
+        # so comparing values read on different threads' connections would miss writes.
+        self._version_lock = threading.Lock()
+        self._version_conn: tuple[Path, sqlite3.Connection] | None = None
         if not self._pointer().exists():
             self._activate(self._create_file())
 
@@ -428,13 +432,22 @@ class EmbeddedEngine:
         return list(dict.fromkeys(r[0] for r in rows))[:limit]
 
     def generation(self) -> str | None:
-        """Changes whenever the live index changes (a write from any process, or a swap)."""
+        """Changes whenever the live index changes (a write from any process or thread, or a swap).
+
+        `PRAGMA data_version` changes when another connection commits, as seen from one connection: so it
+        is always read on the same one (this process's version connection), whichever thread asks."""
         try:
-            conn = self._conn()
-            data_version = conn.execute("PRAGMA data_version").fetchone()[0]
+            path = self._current_file()
+            with self._version_lock:
+                if self._version_conn is None or self._version_conn[0] != path:
+                    if self._version_conn is not None:
+                        self._version_conn[1].close()
+                    self._version_conn = (path, sqlite3.connect(path, timeout=10, isolation_level=None,
+                                                                check_same_thread=False))
+                data_version = self._version_conn[1].execute("PRAGMA data_version").fetchone()[0]
         except (sqlite3.Error, EngineUnavailable):
             return None
-        return f"{self._local.path.name}:{data_version}:{self._writes}"
+        return f"{path.name}:{data_version}:{self._writes}"
 
     def health(self) -> dict[str, Any]:
         try:
