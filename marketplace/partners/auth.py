@@ -20,13 +20,12 @@ from functools import wraps
 
 from flask import current_app, g, request
 from flask_babel import gettext as _
-from flask_limiter.util import get_remote_address
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import OperationalError
 
 from marketplace.clock import now
 from marketplace.errors import PROBLEM_MEDIA_TYPE, Forbidden, Unauthorized
-from marketplace.extensions import db
+from marketplace.extensions import client_address, db
 from marketplace.partners.errors import PartnerErrorCode
 from marketplace.partners.models import Partner, PartnerApiKey
 from marketplace.schemas import ProblemSchema
@@ -144,7 +143,7 @@ def rate_limit_key() -> str:
     try:
         return f"partner:{current_partner().partner_id}"
     except Unauthorized:
-        return f"partner-anonymous:{get_remote_address()}"
+        return f"partner-anonymous:{client_address()}"
 
 
 def problem_response(blp, status: int, description: str) -> Callable:
