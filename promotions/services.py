@@ -308,8 +308,8 @@ def withdraw(session: Session, user: User, campaign_id: int, enrollment_id: int)
     if now() >= enrollment.campaign.starts_at and enrollment.campaign.state != "draft":
         raise Conflict(PromotionErrorCode.INVALID_TRANSITION, _("Enrollments can be withdrawn only before the start."))
     if enrollment.status not in ("enrolled", "pending_approval"):
-        raise Conflict(PromotionErrorCode.INVALID_TRANSITION, _("Only an enrolled or pending product can be withdrawn."),
-                       current_status=enrollment.status)
+        raise Conflict(PromotionErrorCode.INVALID_TRANSITION,
+                       _("Only an enrolled or pending product can be withdrawn."), current_status=enrollment.status)
     enrollment.status = "withdrawn"
     _changed(enrollment.campaign)
     _touch_product(session, session.get(Product, enrollment.product_id))
