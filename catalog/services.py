@@ -113,8 +113,13 @@ def can_manage(product: Product, user: User | None) -> bool:
     return user is not None and (user.role == Role.ADMIN or product.vendor.owner_id == user.id)
 
 
-def find_product(session: Session, product_id: int) -> Product:
-    product = session.get(Product, product_id, options=[joinedload(Product.vendor), joinedload(Product.category)])
+def find_product(session: Session, product_id: int, lock: bool = False) -> Product:
+    """The product (404 if none). `lock`: its row is locked first (PostgreSQL; SQLite's writing transactions
+    hold the database's write lock already) and read afresh, so concurrent writers apply one after another."""
+    if lock:
+        session.execute(select(Product.id).where(Product.id == product_id).with_for_update())
+    product = session.get(Product, product_id, options=[joinedload(Product.vendor), joinedload(Product.category)],
+                          populate_existing=lock)
     if product is None:
         raise NotFound(CatalogErrorCode.PRODUCT_NOT_FOUND, _("No such product."))
     return product
@@ -129,7 +134,7 @@ def get_product(session: Session, product_id: int, viewer: User | None) -> Produ
 
 
 def _owned_product(session: Session, product_id: int, user: User) -> Product:
-    product = find_product(session, product_id)
+    product = find_product(session, product_id, lock=True)
     if product.vendor.owner_id != user.id:
         if product.is_public:
             raise Forbidden(CatalogErrorCode.NOT_PRODUCT_OWNER, _("Only the product's vendor may change it."))
