@@ -47,6 +47,7 @@ from marketplace.rates import services as rates
 from marketplace.rates.conversion import CrossRate
 from promotions import services as promotions
 from vendors.models import Vendor
+from vendors.services import payouts_allowed_clause
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,8 @@ def _order_event(session: Session, order: Order, event_type: str) -> None:
         "order_id": order.id, "status": order.status, "currency": order.currency,
         "total": str(order.total_amount), "refunded": str(order.refunded_amount),
         "vendor_orders": [{"id": v.id, "vendor_id": v.vendor_id, "status": v.status,
-                           "subtotal": str(v.subtotal_amount), "vendor_currency": v.vendor_currency,
+                           "subtotal": str(v.subtotal_amount), "refunded": str(v.refunded_amount),
+                           "vendor_currency": v.vendor_currency,
                            "net": str(v.net_amount)} for v in order.vendor_orders],
     }, vendor_ids=sorted({v.vendor_id for v in order.vendor_orders}))
 
@@ -380,10 +382,10 @@ def _pay(session: Session, order: Order) -> Order:
 
 
 def transfer_payouts(session: Session, order: Order | None = None) -> int:
-    """Send pending credits to vendors with a Stripe Connect account (idempotent per vendor order)."""
+    """Send pending credits to approved vendors with a reviewed Stripe Connect account (idempotent per vendor
+    order). A vendor back in review, suspended or rejected is held: its credits wait, nothing is sent."""
     query = (select(PayoutEntry, Vendor).join(Vendor, Vendor.id == PayoutEntry.vendor_id)
-             .where(PayoutEntry.status == "pending", PayoutEntry.kind == "credit",
-                    Vendor.stripe_account_id.is_not(None)))
+             .where(PayoutEntry.status == "pending", PayoutEntry.kind == "credit", payouts_allowed_clause()))
     if order is not None:
         query = query.where(PayoutEntry.vendor_order_id.in_([v.id for v in order.vendor_orders]))
     done = 0

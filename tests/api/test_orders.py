@@ -344,6 +344,9 @@ def test_the_manual_provider_never_marks_a_payout_transferred(market, client):
     response = client.patch(f"/api/v1/vendors/{market.tea_vendor['id']}", json={"stripe_account_id": "acct_123"},
                             headers=market.tea_vendor["owner"]["headers"])
     assert response.status_code == 200, response.get_json()
+    approved = client.post(f"/api/v1/vendors/{market.tea_vendor['id']}/approve", json={},
+                           headers=market.admin["headers"])           # a new payout account is reviewed first
+    assert approved.status_code == 200, approved.get_json()
     confirm_payment(client, market.shopper, buy(client, market.shopper, [(market.tea, 1)])["id"])
     (entry,) = payouts(client, market.tea_vendor)["items"]
     assert entry["status"] == "pending" and entry["transfer_ref"] is None

@@ -538,14 +538,17 @@ def test_a_pending_refund_that_fails_books_nothing_and_frees_the_amount(market, 
 
 # -- payouts to connected accounts ----------------------------------------------------------------
 
-def connect(client, vendor: dict, account: str = "acct_123") -> None:
+def connect(client, vendor: dict, account: str, admin: dict) -> None:
+    """The vendor sets its connected account; an admin reviews it (payouts go to reviewed accounts only)."""
     response = client.patch(f"/api/v1/vendors/{vendor['id']}", json={"stripe_account_id": account},
                             headers=vendor["owner"]["headers"])
+    assert response.status_code == 200, response.get_json()
+    response = client.post(f"/api/v1/vendors/{vendor['id']}/approve", json={}, headers=admin["headers"])
     assert response.status_code == 200, response.get_json()
 
 
 def test_a_paid_vendor_order_is_transferred_to_the_vendors_connected_account_once(market, client, fake, runner):
-    connect(client, market.shawl_vendor, "acct_123")
+    connect(client, market.shawl_vendor, "acct_123", admin=market.admin)
     order, _pi = stripe_checkout(client, fake, market.shopper, [(market.tea, 1), (market.shawl, 1)], "INR")
     pay(client, fake, order["id"])
     shawl_part = next(p for p in order["vendor_orders"] if p["vendor_id"] == market.shawl_vendor["id"])
@@ -569,7 +572,7 @@ def test_a_paid_vendor_order_is_transferred_to_the_vendors_connected_account_onc
 def test_a_payout_that_failed_is_transferred_later_by_the_worker_with_the_same_key(market, client, fake, runner):
     order, _pi = stripe_checkout(client, fake, market.shopper, [(market.shawl, 1)], "INR")
     pay(client, fake, order["id"])
-    connect(client, market.shawl_vendor, "acct_456")  # connected after the sale
+    connect(client, market.shawl_vendor, "acct_456", admin=market.admin)  # connected after the sale
     fake.fail_next(500)
     runner.invoke(args=["worker", "--once"])
     ledger = client.get(PAYOUTS, headers=market.shawl_vendor["owner"]["headers"]).get_json()
@@ -583,8 +586,33 @@ def test_a_payout_that_failed_is_transferred_later_by_the_worker_with_the_same_k
     assert keys == {f"payout-{order['vendor_orders'][0]['id']}"}
 
 
+def test_payouts_are_held_while_the_vendor_is_back_in_review(market, client, fake, runner):
+    connect(client, market.shawl_vendor, "acct_321", admin=market.admin)
+    renamed = client.patch(f"/api/v1/vendors/{market.shawl_vendor['id']}", json={"legal_name": "Other Looms Pvt Ltd"},
+                           headers=market.shawl_vendor["owner"]["headers"])
+    assert renamed.status_code == 200 and renamed.get_json()["status"] == "pending_review"
+    client.post(f"/api/v1/vendors/{market.shawl_vendor['id']}/approve", json={}, headers=market.admin["headers"])
+    order, _pi = stripe_checkout(client, fake, market.shopper, [(market.shawl, 1)], "INR")
+    pay(client, fake, order["id"])
+    assert len(fake.transfers) == 1                                      # approved again: paid out at once
+    order2, _pi = stripe_checkout(client, fake, market.shopper, [(market.shawl, 1)], "INR")
+    client.patch(f"/api/v1/vendors/{market.shawl_vendor['id']}", json={"legal_name": "Third Name Pvt Ltd"},
+                 headers=market.shawl_vendor["owner"]["headers"])         # back in review before the payment lands
+    pay(client, fake, order2["id"])
+    runner.invoke(args=["worker", "--once"])
+    ledger = client.get(PAYOUTS, headers=market.shawl_vendor["owner"]["headers"]).get_json()
+    assert sorted(e["status"] for e in ledger["items"]) == ["pending", "transferred"]
+    assert len(fake.transfers) == 1                                      # held while in review
+
+    client.post(f"/api/v1/vendors/{market.shawl_vendor['id']}/approve", json={}, headers=market.admin["headers"])
+    runner.invoke(args=["worker", "--once"])
+    ledger = client.get(PAYOUTS, headers=market.shawl_vendor["owner"]["headers"]).get_json()
+    assert [e["status"] for e in ledger["items"]] == ["transferred", "transferred"]
+    assert len(fake.transfers) == 2
+
+
 def test_a_transfer_whose_answer_was_lost_is_not_paid_twice(market, client, fake, runner, stripe_app):
-    connect(client, market.shawl_vendor, "acct_789")
+    connect(client, market.shawl_vendor, "acct_789", admin=market.admin)
     order, _pi = stripe_checkout(client, fake, market.shopper, [(market.shawl, 1)], "INR")
     pay(client, fake, order["id"])
     assert len(fake.transfers) == 1
