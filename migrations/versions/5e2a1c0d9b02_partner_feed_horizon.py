@@ -12,7 +12,7 @@ Existing links start at 0 (before every later change). Also: the vendors a webho
 (checked again before each attempt), and the reason a sync job failed.
 
 Revision ID: 5e2a1c0d9b02
-Revises: 5e2a1c0d9b01
+Revises: db4795cba2e5
 Create Date: 2026-11-30 18:45:00
 
 """
@@ -24,7 +24,7 @@ import marketplace.db_types
 
 # revision identifiers, used by Alembic.
 revision = '5e2a1c0d9b02'
-down_revision = '5e2a1c0d9b01'
+down_revision = 'db4795cba2e5'
 branch_labels = None
 depends_on = None
 
