@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from flask import Flask, g, has_request_context
-from sqlalchemy import JSON, String, Text, event, func, select
+from sqlalchemy import JSON, String, Text, event, func, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from marketplace.clock import now
@@ -24,6 +24,8 @@ Handler = Callable[[Session, list["OutboxEvent"]], None]
 #: topic -> handler(session, events); areas register theirs at app start.
 HANDLERS: dict[str, Handler] = {}
 MAX_BACKOFF = timedelta(minutes=10)
+#: How long a request waits for events another drainer holds before it answers anyway (PostgreSQL).
+INLINE_WAIT = timedelta(seconds=5)
 
 
 class OutboxEvent(db.Model):
@@ -112,11 +114,26 @@ def drain(session: Session, batch_size: int = 500, max_batches: int | None = Non
     return delivered
 
 
+def _wait_for_other_drainers(session: Session) -> bool:
+    """PostgreSQL: `drain` skips events another drainer (the worker) holds; wait until it has delivered
+    them (at most INLINE_WAIT), so this request's own events are delivered when it answers either way."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False  # SQLite: drainers take turns under the write lock, nothing is ever skipped
+    session.execute(text(f"SET LOCAL lock_timeout = '{int(INLINE_WAIT.total_seconds() * 1000)}ms'"))
+    session.execute(select(OutboxEvent.id)
+                    .where(OutboxEvent.processed_at.is_(None), OutboxEvent.available_at <= now())
+                    .order_by(OutboxEvent.id).with_for_update()).all()
+    session.commit()
+    return True
+
+
 def drain_after_request(response):
     """Embedded default: deliver what this request recorded before answering."""
     if g.pop("outbox_dirty", False):
         try:
             drain(db.session)
+            if _wait_for_other_drainers(db.session):
+                drain(db.session)
         except Exception:  # never fail a committed request over delivery
             log.exception("inline outbox drain failed; the worker will deliver later")
             db.session.rollback()
