@@ -8,17 +8,35 @@ begin deferred transactions, so readers never queue behind writers (WAL lets the
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
 
 from marketplace.extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_reading_only: ContextVar[bool] = ContextVar("reading_only", default=False)
+
+
+@contextmanager
+def read_only() -> Iterator[None]:
+    """Transactions begun in this block only read: on SQLite they begin deferred, so a long read (a search
+    reindex scanning the catalog) never holds the write lock that every other writer waits for."""
+    token = _reading_only.set(True)
+    try:
+        yield
+    finally:
+        _reading_only.reset(token)
 
 
 def writes_expected() -> bool:
-    """Whether the transaction about to begin may write: outside a request (worker, CLI) always; in a
-    request, unless its method is safe."""
+    """Whether the transaction about to begin may write: not inside `read_only()`; outside a request
+    (worker, CLI) always; in a request, unless its method is safe."""
+    if _reading_only.get():
+        return False
     return not has_request_context() or request.method not in SAFE_METHODS
 
 

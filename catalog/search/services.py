@@ -22,6 +22,7 @@ from catalog.search.documents import MICROS, base_micros, build_document
 from catalog.search.engine import EngineUnavailable, SearchEngine, SearchQuery
 from marketplace import outbox
 from marketplace.clock import now
+from marketplace.db_events import read_only
 from marketplace.errors import ErrorCode, Unavailable
 from marketplace.i18n import country_name
 from marketplace.money import CONTEXT, Money, quantum, round_amount
@@ -114,9 +115,9 @@ def count_public(session: Session) -> int:
 
 
 def reindex(session: Session, progress: Callable[[int], None] | None = None) -> int:
-    """Rebuild the whole index beside the live one and swap; then replay what changed meanwhile."""
+    """Rebuild the whole index beside the live one and swap; then replay what changed meanwhile. It only
+    reads the database, so writers go on meanwhile (on SQLite too: its transactions begin deferred)."""
     started = now()
-    table = rates.current_table(session)
     indexed = 0
 
     def counting(docs: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -125,14 +126,17 @@ def reindex(session: Session, progress: Callable[[int], None] | None = None) -> 
             indexed += 1
             yield doc
 
-    engine().reindex(counting(public_documents(session, table)), progress=progress)
-    # Replay what may have reached only the old index: events recorded since the start, and events
-    # delivered since the start (a transaction that began earlier may have committed after the scan read).
-    changed = session.scalars(select(outbox.OutboxEvent).where(
-        outbox.OutboxEvent.topic.in_((catalog.SEARCH_PRODUCT_TOPIC, catalog.SEARCH_VENDOR_TOPIC)),
-        or_(outbox.OutboxEvent.created_at >= started, outbox.OutboxEvent.processed_at >= started))).all()
-    handle_events(session, list(changed))
-    session.commit()
+    with read_only():
+        table = rates.current_table(session)
+        engine().reindex(counting(public_documents(session, table)), progress=progress)
+        # Replay what may have reached only the old index: events recorded since the start, and events
+        # delivered since the start (a transaction that began earlier may have committed after the scan read).
+        session.commit()  # a fresh snapshot: what committed during the scan
+        changed = session.scalars(select(outbox.OutboxEvent).where(
+            outbox.OutboxEvent.topic.in_((catalog.SEARCH_PRODUCT_TOPIC, catalog.SEARCH_VENDOR_TOPIC)),
+            or_(outbox.OutboxEvent.created_at >= started, outbox.OutboxEvent.processed_at >= started))).all()
+        handle_events(session, list(changed))
+        session.commit()
     return indexed
 
 
