@@ -114,3 +114,40 @@ def make(app, client):
 def pytest_report_header(config):
     url = os.environ.get("TEST_DATABASE_URL")
     return f"database: {'PostgreSQL at ' + url if url else 'SQLite (temporary file)'}"
+
+
+# -- parallel runs (pytest-xdist: `scripts/test` runs one worker per core) ------------------------------------
+
+def _database_beside(url: str, suffix: str) -> str:
+    """A PostgreSQL database named `<the url's database><suffix>` on the same server (created when missing)."""
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    base = make_url(database_url(url))
+    name = f"{base.database}{suffix}"
+    conninfo = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return base.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
+
+
+def pytest_configure(config):
+    """Under xdist every worker gets its own database: SQLite runs already use a temporary file each; with
+    PostgreSQL, worker gw1 uses `<TEST_DATABASE_URL's database>_gw1` beside it (whose schema it drops)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get("TEST_DATABASE_URL")
+    if worker and url and url.startswith("postgres"):
+        os.environ["TEST_DATABASE_URL"] = _database_beside(url, f"_{worker}")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests of one file run on one xdist worker, in order (`--dist loadgroup`); the journey suite shares one
+    running system, so all of it runs on one worker."""
+    journeys = Path(__file__).resolve().parent / "journeys"
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            path = Path(str(item.fspath)).resolve()
+            group = "journeys" if journeys in path.parents else str(path.relative_to(journeys.parent))
+            item.add_marker(pytest.mark.xdist_group(group))
