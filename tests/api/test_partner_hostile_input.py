@@ -6,19 +6,8 @@ import json
 
 import pytest
 
-from tests.api.test_partner_listings import LISTINGS, listing, sync
+from tests.api.test_partner_listings import LISTINGS, listing, partner, sync, vendor  # noqa: F401 (fixtures)
 from tests.api.test_products import assert_problem
-
-
-@pytest.fixture
-def vendor(make):
-    make.rates()
-    return make.vendor("IN")
-
-
-@pytest.fixture
-def partner(make, vendor):
-    return make.partner(vendors=[vendor])
 
 
 def crafted(value) -> str:

@@ -54,13 +54,16 @@ def market(engine, make, client) -> Market:
 
 
 def fire(app, calls, workers: int | None = None):
-    """Run `calls` ([(method, url, kwargs)]) at the same moment from as many threads; returns the responses."""
+    """Run `calls` ([(method, url, kwargs)] or callables) at the same moment from as many threads; returns
+    their results (responses) in order."""
     barrier = threading.Barrier(len(calls))
 
     def one(call):
-        method, url, kwargs = call
         client = app.test_client()
         barrier.wait()
+        if callable(call):
+            return call()
+        method, url, kwargs = call
         return client.open(url, method=method, **kwargs)
 
     with ThreadPoolExecutor(max_workers=workers or len(calls)) as pool:

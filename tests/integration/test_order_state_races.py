@@ -7,7 +7,6 @@ that did nothing, and money, stock and the vendors' ledger stay consistent.
 """
 from __future__ import annotations
 
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -34,6 +33,7 @@ from tests.api.test_checkout import (
 )
 from tests.api.test_orders import get_order, part_of, payouts
 from tests.api.test_products import assert_problem
+from tests.integration.test_checkout_concurrency import fire, wait_for_lock_waiters
 from tests.integration.test_stripe_checkout import deliver_event, intent_of
 from tests.integration.test_stripe_checkout import fake, stripe_app  # noqa: F401 (fixtures)
 
@@ -56,22 +56,6 @@ def scalar(engine, sql: str, **params):
         return conn.execute(text(sql), params).scalar()
 
 
-def fire(app, calls):
-    """Run `calls` ([(method, url, kwargs)] or callables) at the same moment, one thread each; returns
-    their results in order."""
-    barrier = threading.Barrier(len(calls))
-
-    def one(call):
-        barrier.wait()
-        if callable(call):
-            return call()
-        method, url, kwargs = call
-        return app.test_client().open(url, method=method, **kwargs)
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(one, calls))
-
-
 def hold_order(conn, order_id: int) -> None:
     """Take what a concurrent state change of the order must wait for: its row lock on PostgreSQL, the
     database's write lock on SQLite (this connection's transaction begins with BEGIN IMMEDIATE)."""
@@ -87,15 +71,7 @@ def wait_until_blocked(engine, count: int, timeout: float = 10.0) -> None:
     if engine.dialect.name != "postgresql":
         time.sleep(0.5)
         return
-    deadline = time.monotonic() + timeout
-    with engine.connect() as conn:
-        while time.monotonic() < deadline:
-            waiting = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                        "AND datname = current_database()")).scalar()
-            if waiting >= count:
-                return
-            time.sleep(0.02)
-    raise AssertionError(f"{count} request(s) never waited for the lock")
+    wait_for_lock_waiters(engine, count, timeout)
 
 
 def inr_order(market, client, shopper, amount: str = "2000.00", quantity: int = 1, stock: int = 10):

@@ -15,18 +15,7 @@ from marketplace import clock
 from catalog.models import Product
 from marketplace.extensions import db
 from marketplace.partners.models import PartnerListing
-from tests.api.test_partner_listings import LISTINGS, listing, sync
-
-
-@pytest.fixture
-def vendor(make):
-    make.rates()
-    return make.vendor("IN")
-
-
-@pytest.fixture
-def partner(make, vendor):
-    return make.partner(vendors=[vendor])
+from tests.api.test_partner_listings import LISTINGS, listing, partner, sync, vendor  # noqa: F401 (fixtures)
 
 
 def read(client, partner: dict, cursor: str | None, limit: int = 100) -> dict[str, Any]:

@@ -8,18 +8,7 @@ import pytest
 
 from marketplace.partners import services
 from tests.integration.test_partner_jobs import job, ndjson, upload
-from tests.api.test_partner_listings import listing
-
-
-@pytest.fixture
-def vendor(make):
-    make.rates()
-    return make.vendor("IN")
-
-
-@pytest.fixture
-def partner(make, vendor):
-    return make.partner(vendors=[vendor])
+from tests.api.test_partner_listings import listing, partner, vendor  # noqa: F401 (fixtures)
 
 
 def work(runner) -> None:
