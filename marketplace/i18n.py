@@ -1,6 +1,8 @@
 """Locale negotiation and localized names (countries, currencies)."""
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 from babel import Locale
@@ -76,7 +78,9 @@ def compile_translations(directory: Path = TRANSLATIONS_DIR) -> None:
             continue
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file)
-        tmp = mo_path.with_suffix(".mo.tmp")
+        # Several processes may start at once on a fresh clone (gunicorn workers, test workers): each writes
+        # its own file and swaps it in atomically, so none ever reads or moves a half-written one.
+        tmp = mo_path.with_suffix(f".mo.{os.getpid()}.{threading.get_ident()}.tmp")
         with tmp.open("wb") as mo_file:
             write_mo(mo_file, catalog)
         tmp.replace(mo_path)
