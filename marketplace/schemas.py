@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -37,6 +38,8 @@ SINGLE_LINE_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 MULTI_LINE_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 #: At most this many problems are reported for one input.
 MAX_TEXT_PROBLEMS = 20
+#: Set while an outer BaseSchema.load runs: its input's text was checked as a whole already.
+_text_checked: ContextVar[bool] = ContextVar("text_checked", default=False)
 
 
 def _character_problem(text: str, multiline: bool) -> str | None:
@@ -57,9 +60,44 @@ def _entries(value: Any) -> list[tuple[Any, Any]] | None:
     return None
 
 
-def text_problems(data: Any) -> dict[str, list[str]]:
+def _plainly_clean(data: Any, skip: frozenset[str] = frozenset()) -> bool:
+    """True when `data` (plain JSON: dicts, lists, scalars) certainly holds no bad text: the strings are
+    gathered in one walk (no paths) and searched at once. False means "look closer", not "bad": anything
+    else (a query string's MultiDict, a code-named key inside `attributes`) goes through the full walk."""
+    single: list[str] = []
+    multi: list[str] = []
+    codes: list[str] = []
+    if skip and type(data) is dict:
+        single.extend(key for key in data if type(key) is str)
+        data = {key: item for key, item in data.items() if key not in skip}
+    stack: list[tuple[Any, bool, bool]] = [(data, False, False)]
+    while stack:
+        value, multiline, code = stack.pop()
+        kind = type(value)
+        if kind is str:
+            (multi if multiline else single).append(value)
+            if code:
+                codes.append(value)
+        elif kind is dict:
+            for key, item in value.items():
+                if type(key) is not str:
+                    return False
+                single.append(key)
+                stack.append((item, multiline or key in MULTILINE_FIELDS, key in CODE_FIELDS))
+        elif kind is list:
+            stack.extend((item, multiline, code) for item in value)
+        elif not (value is None or kind in (int, float, bool)):
+            return False
+    return (SINGLE_LINE_FORBIDDEN.search("".join(single)) is None
+            and MULTI_LINE_FORBIDDEN.search("".join(multi)) is None and "".join(codes).isascii())
+
+
+def text_problems(data: Any, skip: frozenset[str] = frozenset()) -> dict[str, list[str]]:
     """{"path.to.field": [message]} for every string in `data` (keys included) holding a character no
-    text of ours may hold, and every code (CODE_FIELDS) that is not ASCII. Walks without recursion."""
+    text of ours may hold, and every code (CODE_FIELDS) that is not ASCII. Walks without recursion. The
+    values of the top-level keys in `skip` are left alone (their items are checked one by one later)."""
+    if _plainly_clean(data, skip):
+        return {}
     problems: dict[str, list[str]] = {}
     stack: list[tuple[tuple[str, ...], Any, bool, bool]] = [((), data, False, False)]
     while stack and len(problems) < MAX_TEXT_PROBLEMS:
@@ -77,6 +115,8 @@ def text_problems(data: Any) -> dict[str, list[str]]:
                 key = str(key)
                 if _character_problem(key, False):
                     problems[".".join(path) or "body"] = ["Names must not contain control characters."]
+                    continue
+                if not path and key in skip:
                     continue
                 is_code = key in CODE_FIELDS and not FREE_FORM_FIELDS.intersection(path)
                 stack.append(((*path, key), item, multiline or key in MULTILINE_FIELDS, is_code))
@@ -103,12 +143,25 @@ class BaseSchema(ma.Schema):
         unknown = ma.RAISE
         ordered = True
 
-    @ma.pre_load
-    def refuse_bad_text(self, data: Any, **kwargs: Any) -> Any:
-        problems = text_problems(data)
+    @property
+    def _checked_later(self) -> frozenset[str]:
+        """Keys of fields whose items are loaded (and checked) one by one later (`checked_later = True`)."""
+        return frozenset(field.data_key or name for name, field in self.load_fields.items()
+                         if getattr(field, "checked_later", False))
+
+    def load(self, data, *, many=None, partial=None, unknown=None):
+        """The outermost load checks the text of its whole input once, before any field loads; the loads of
+        nested schemas inside it skip the check (their input was part of what it checked)."""
+        if _text_checked.get():
+            return super().load(data, many=many, partial=partial, unknown=unknown)
+        problems = text_problems(data, self._checked_later)
         if problems:
             raise ma.ValidationError(problems)
-        return data
+        token = _text_checked.set(True)
+        try:
+            return super().load(data, many=many, partial=partial, unknown=unknown)
+        finally:
+            _text_checked.reset(token)
 
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
         super().on_bind_field(field_name, field_obj)

@@ -33,7 +33,9 @@ class ItemList(fields.List):
     """A list whose items are validated one by one later (one bad item never rejects the others).
 
     Loading only checks the list itself (and its length); the OpenAPI document
-    still shows the item schema."""
+    still shows the item schema. Their text too is checked item by item (`BaseSchema.load`)."""
+
+    checked_later = True
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not utils.is_collection(value):

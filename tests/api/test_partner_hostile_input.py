@@ -89,3 +89,15 @@ def test_attribute_integers_within_64_bits_stay_exact_and_a_resync_is_unchanged(
 
     assert again["results"][0]["status"] == "unchanged"
     assert items[0]["attributes"] == {"weight_grams": value}
+
+
+def test_a_listing_with_control_characters_fails_alone_and_the_others_sync(client, vendor, partner):
+    bad = listing(vendor, translations={"en": {"title": "Bad\u0000title", "description": ""}})
+    good = listing(vendor)
+
+    response = client.put(LISTINGS, json={"listings": [bad, good]}, headers=partner["headers"])
+
+    assert response.status_code == 200, response.get_json()
+    first, second = response.get_json()["results"]
+    assert first["status"] == "error" and "translations.en.title" in first["errors"]
+    assert second["status"] == "created"
