@@ -56,12 +56,26 @@ class SQLiteStorage(Storage):
         local = self._local
         if getattr(local, "pid", None) != os.getpid():
             connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
+            self._enable_wal(connection)
             # Counters need no durability across a power cut; each commit need not wait for the disk.
             connection.execute("PRAGMA synchronous=OFF")
             connection.execute(_SCHEMA)
             local.connection, local.pid = connection, os.getpid()
         return local.connection
+
+    def _enable_wal(self, connection: sqlite3.Connection) -> None:
+        """Switch the file to WAL. Processes opening a new file at the same moment (the first requests to
+        fresh workers) contend for it, and SQLite answers that contention at once, without its busy
+        handler: so it is retried here, up to the busy timeout."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.005)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:

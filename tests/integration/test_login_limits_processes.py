@@ -242,3 +242,30 @@ def test_storage_refuses_a_location_other_processes_cannot_share(uri):
 
 if __name__ == "__main__":
     main(*sys.argv[1:])
+
+
+def test_workers_opening_a_new_storage_file_at_once_all_count(tmp_path):
+    """The first requests to fresh workers open a new counter file at the same moment: every one of them
+    counts (switching the file to WAL under contention is retried, never a 500)."""
+    import threading
+
+    from marketplace.ratelimit_storage import SQLiteStorage
+
+    for round_ in range(15):
+        storage = SQLiteStorage(f"sqlite:///{tmp_path / f'fresh-{round_}.db'}")
+        barrier = threading.Barrier(8)
+        seen, errors = [], []
+
+        def hit():
+            barrier.wait()
+            try:
+                seen.append(storage.incr("k", 60))
+            except Exception as error:  # noqa: BLE001 - what a request would have met
+                errors.append(error)
+
+        threads = [threading.Thread(target=hit) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == [] and sorted(seen) == list(range(1, 9))
