@@ -4,11 +4,11 @@ from decimal import Decimal
 from typing import Any
 
 import marshmallow as ma
-from babel import Locale
 from flask import current_app
 from marshmallow import fields, validate
 
 from catalog.schemas import SearchArgs
+from marketplace.i18n import is_country_code
 from marketplace.money import minor_units
 from marketplace.schemas import BaseSchema, DecimalString, LocaleArgs, MoneySchema, PageArgs, PageSchema, supported_currency
 from promotions import rules
@@ -55,15 +55,8 @@ class DiscountSchema(BaseSchema):
                                              "decimal places.", "amounts")
 
 
-#: Territories Babel (CLDR) names that are not ISO 3166-1 countries: unknown, groupings, pseudo and
-#: exceptionally reserved codes.
-_NOT_COUNTRIES = {"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB", "XK", "AC", "CP", "CQ", "DG", "EA", "IC", "TA"}
-COUNTRY_CODES = frozenset(code for code in Locale("en").territories
-                          if len(code) == 2 and code.isascii() and code.isalpha() and code not in _NOT_COUNTRIES)
-
-
 def _known_countries(values: list[str]) -> None:
-    unknown = sorted({value for value in values if value not in COUNTRY_CODES})
+    unknown = sorted({value for value in values if not is_country_code(value)})
     if unknown:
         raise ma.ValidationError(f"Not ISO 3166 country codes: {', '.join(unknown)}.")
 
