@@ -1,5 +1,5 @@
 """WSGI entry point: `gunicorn wsgi:app`, `flask --app wsgi ...`."""
-from marketplace import create_app, freeze_startup_heap
+from marketplace.app import create_app, freeze_startup_heap
 
 app = create_app()
 freeze_startup_heap()

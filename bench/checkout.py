@@ -63,10 +63,10 @@ def prepare(db_url: str, search_dir: str, shoppers: int, stock: int, currency: s
 
     from catalog.models import Product
     from config import Config
-    from marketplace import create_app
+    from marketplace.app import create_app
     from marketplace.accounts import services as accounts
     from marketplace.checkout import cart as carts
-    from marketplace.extensions import db
+    from marketplace.kernel.extensions import db
     from vendors.models import Vendor
 
     app = create_app(Config, {"SQLALCHEMY_DATABASE_URI": sqlalchemy_url(db_url), "OUTBOX_DRAIN_INLINE": False,

@@ -17,8 +17,8 @@ from sqlalchemy import insert, select
 
 from bench.catalog_words import ADJECTIVES, COUNTRY_LOCALE, MATERIALS, NOUN_CATEGORY, NOUNS
 from catalog.models import Category, Product
-from marketplace.clock import now
-from marketplace.extensions import db
+from marketplace.kernel.clock import now
+from marketplace.kernel.extensions import db
 from vendors.models import Vendor, VendorStatus
 
 PRICE_RANGE = {"BRL": (20, 2000), "RUB": (300, 60000), "INR": (200, 90000), "CNY": (30, 3000), "ZAR": (50, 8000)}

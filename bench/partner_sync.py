@@ -56,8 +56,8 @@ def listings(vendor_id: int, count: int, tag: str) -> list[dict]:
 def setup(app):
     """Rates, two approved vendors (one per path, so SKUs never collide) and a partner they authorized."""
     from marketplace.accounts import services as accounts
-    from marketplace.extensions import db
-    from marketplace.money import Money
+    from marketplace.kernel.extensions import db
+    from marketplace.kernel.money import Money
     from marketplace.partners import services as partners
     from marketplace.partners.models import PartnerVendorGrant
     from marketplace.rates import feeds
@@ -91,9 +91,9 @@ def raw_insert(app, items: list[dict], partner_id: int, batch: int) -> float:
     from sqlalchemy import insert
 
     from catalog.models import Category, Product
-    from marketplace.clock import now
-    from marketplace.extensions import db
-    from marketplace.money import Money
+    from marketplace.kernel.clock import now
+    from marketplace.kernel.extensions import db
+    from marketplace.kernel.money import Money
     from marketplace.partners.models import PartnerListing
     from marketplace.partners.services import _listing_content, content_hash
 
@@ -143,7 +143,7 @@ def run_backend(backend: str, count: int, batch: int, rounds: int, gc_freeze: bo
     from sqlalchemy.engine import make_url
 
     from config import Config, database_url
-    from marketplace import create_app, freeze_startup_heap
+    from marketplace.app import create_app, freeze_startup_heap
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-partner-"))
     admin_url, name = None, None
@@ -180,7 +180,7 @@ def run_backend(backend: str, count: int, batch: int, rounds: int, gc_freeze: bo
               f"({'meets' if ratio >= 0.25 else 'below'} the 0.25x target)")
         print(f"{backend:<10} PUT /partner/listings (unchanged)    {same_rate:>9,.0f} rows/s", flush=True)
         with app.app_context():
-            from marketplace.extensions import db
+            from marketplace.kernel.extensions import db
 
             db.engine.dispose()
     finally:

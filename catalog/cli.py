@@ -2,7 +2,7 @@ import click
 from flask.cli import AppGroup
 
 from catalog.search import services as search
-from marketplace.extensions import db
+from marketplace.kernel.extensions import db
 
 search_cli = AppGroup("search", help="Search index.")
 

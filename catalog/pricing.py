@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from marketplace.money import Money
+from marketplace.kernel.money import Money
 from marketplace.rates.conversion import RateTable
 from promotions import rules
 

@@ -1,6 +1,6 @@
 from flask import Response
 from flask.views import MethodView
-from marketplace.openapi import Blueprint
+from marketplace.kernel.openapi import Blueprint
 
 from catalog import services
 from catalog.schemas import (
@@ -19,9 +19,9 @@ from catalog.schemas import (
 from catalog.search import services as search
 from marketplace.accounts.auth import auth_required, current_user, optional_user
 from marketplace.accounts.models import Role
-from marketplace.extensions import db
-from marketplace.i18n import current_locale
-from marketplace.schemas import LocaleArgs
+from marketplace.kernel.extensions import db
+from marketplace.kernel.i18n import current_locale
+from marketplace.kernel.schemas import LocaleArgs
 
 blp = Blueprint("catalog", __name__, description="Products, categories and search")
 OPTIONAL_AUTH = [{}, {"bearerAuth": []}]

@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 from catalog.models import ProductStatus
 from catalog.rules import hs_code_problem
 from catalog.search.engine import SORTS
-from marketplace.schemas import (
+from marketplace.kernel.schemas import (
     BaseSchema,
     DecimalString,
     LocaleArgs,

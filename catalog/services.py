@@ -16,11 +16,11 @@ from catalog import pricing
 from catalog.errors import CatalogErrorCode
 from catalog.models import Category, Product, ProductStatus
 from catalog.search.documents import build_document
-from marketplace import outbox
+from marketplace.kernel import outbox
 from marketplace.accounts.models import Role, User
-from marketplace.clock import now
-from marketplace.errors import Conflict, Forbidden, Invalid, NotFound
-from marketplace.money import Money
+from marketplace.kernel.clock import now
+from marketplace.kernel.errors import Conflict, Forbidden, Invalid, NotFound
+from marketplace.kernel.money import Money
 from marketplace.rates import services as rates
 from marketplace.rates.conversion import NoRate, RateTable
 from marketplace.rates.errors import RateErrorCode

@@ -16,11 +16,11 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from marketplace import outbox
+from marketplace.kernel import outbox
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role, User
-from marketplace.extensions import db
-from marketplace.money import Money
+from marketplace.kernel.extensions import db
+from marketplace.kernel.money import Money
 from marketplace.rates import feeds
 from marketplace.rates import services as rates
 from catalog import services as catalog
@@ -117,7 +117,7 @@ def ensure_campaign(manager: User, vendors_by_country: dict[str, Vendor]) -> Cam
     """A live "Buy BRICS" campaign at the China International Import Expo, with enrolled products."""
     from datetime import timedelta
 
-    from marketplace.clock import now
+    from marketplace.kernel.clock import now
     from marketplace.rates import services as rates
     from promotions import services as promotions
 

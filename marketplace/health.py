@@ -1,11 +1,11 @@
 from flask.views import MethodView
-from marketplace.openapi import Blueprint
+from marketplace.kernel.openapi import Blueprint
 from marshmallow import fields
 from sqlalchemy import text
 
-from marketplace import outbox
-from marketplace.extensions import db
-from marketplace.schemas import BaseSchema
+from marketplace.kernel import outbox
+from marketplace.kernel.extensions import db
+from marketplace.kernel.schemas import BaseSchema
 
 blp = Blueprint("health", __name__, description="Service health")
 

@@ -6,10 +6,10 @@ from decimal import Decimal
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.clock import now
-from marketplace.db_types import ExactDecimal, UtcDateTime
-from marketplace.extensions import db
-from marketplace.money import Money
+from marketplace.kernel.clock import now
+from marketplace.kernel.db_types import ExactDecimal, UtcDateTime
+from marketplace.kernel.extensions import db
+from marketplace.kernel.money import Money
 from promotions import rules
 
 

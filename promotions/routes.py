@@ -5,11 +5,11 @@ from catalog.schemas import SearchResultSchema
 from catalog.search import services as search
 from marketplace.accounts.auth import auth_required, current_user, optional_user
 from marketplace.accounts.models import Role
-from marketplace.extensions import db
-from marketplace.i18n import current_locale
-from marketplace.openapi import Blueprint
+from marketplace.kernel.extensions import db
+from marketplace.kernel.i18n import current_locale
+from marketplace.kernel.openapi import Blueprint
 from marketplace.rates import services as rates
-from marketplace.schemas import LocaleArgs
+from marketplace.kernel.schemas import LocaleArgs
 from promotions import services
 from promotions.schemas import (
     CampaignCreateSchema,

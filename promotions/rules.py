@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Callable
 
-from marketplace.money import Money, round_amount
+from marketplace.kernel.money import Money, round_amount
 
 DRAFT, SCHEDULED, ACTIVE, PAUSED, ENDED = "draft", "scheduled", "active", "paused", "ended"
 STATUSES = (DRAFT, SCHEDULED, ACTIVE, PAUSED, ENDED)

@@ -8,9 +8,9 @@ from flask import current_app
 from marshmallow import fields, validate
 
 from catalog.schemas import SearchArgs
-from marketplace.i18n import is_country_code
-from marketplace.money import minor_units
-from marketplace.schemas import BaseSchema, DecimalString, LocaleArgs, MoneySchema, PageArgs, PageSchema, supported_currency
+from marketplace.kernel.i18n import is_country_code
+from marketplace.kernel.money import minor_units
+from marketplace.kernel.schemas import BaseSchema, DecimalString, LocaleArgs, MoneySchema, PageArgs, PageSchema, supported_currency
 from promotions import rules
 
 SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="Lower-case letters, digits and single dashes.")
@@ -137,7 +137,7 @@ class CampaignSchema(BaseSchema):
 
     @staticmethod
     def context_locale() -> str:
-        from marketplace.i18n import current_locale
+        from marketplace.kernel.i18n import current_locale
 
         return current_locale()
 

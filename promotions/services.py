@@ -13,11 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, scoped_session
 
 from catalog.models import Category, Product
-from marketplace import events
+from marketplace.kernel import events
 from marketplace.accounts.models import Role, User
-from marketplace.clock import now
-from marketplace.errors import Conflict, Forbidden, Invalid, NotFound
-from marketplace.money import Money
+from marketplace.kernel.clock import now
+from marketplace.kernel.errors import Conflict, Forbidden, Invalid, NotFound
+from marketplace.kernel.money import Money
 from marketplace.rates.conversion import NoRate, RateTable
 from promotions import rules
 from promotions.errors import PromotionErrorCode

@@ -17,9 +17,10 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 
 from config import TestingConfig, database_url
-from marketplace import create_app, clock
-from marketplace.extensions import db as _db
-from marketplace.extensions import limiter
+from marketplace.app import create_app
+from marketplace.kernel import clock
+from marketplace.kernel.extensions import db as _db
+from marketplace.kernel.extensions import limiter
 from marketplace.rates import services as rates_services
 from tests.factories import Factory
 

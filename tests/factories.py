@@ -11,7 +11,7 @@ from stdnum.cn import uscc
 from stdnum.ru import inn
 
 from marketplace.accounts import services as accounts
-from marketplace.extensions import db
+from marketplace.kernel.extensions import db
 from marketplace.rates import feeds
 from marketplace.rates import services as rates
 

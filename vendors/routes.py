@@ -1,10 +1,10 @@
 from flask.views import MethodView
-from marketplace.openapi import Blueprint
+from marketplace.kernel.openapi import Blueprint
 
 from marketplace.accounts.auth import auth_required, current_user, optional_user
 from marketplace.accounts.models import Role
-from marketplace.extensions import db
-from marketplace.schemas import LocaleArgs
+from marketplace.kernel.extensions import db
+from marketplace.kernel.schemas import LocaleArgs
 from vendors import services
 from vendors.schemas import (
     HistorySchema,

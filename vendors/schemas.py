@@ -6,8 +6,8 @@ import marshmallow as ma
 from flask import current_app
 from marshmallow import fields, validate
 
-from marketplace.i18n import country_name, current_locale
-from marketplace.schemas import BaseSchema, MoneySchema, PageArgs, PageSchema
+from marketplace.kernel.i18n import country_name, current_locale
+from marketplace.kernel.schemas import BaseSchema, MoneySchema, PageArgs, PageSchema
 from vendors.models import Vendor, VendorStatus
 from vendors.msme import SECTORS
 

@@ -12,11 +12,11 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from marketplace import outbox
+from marketplace.kernel import outbox
 from marketplace.accounts.models import Role, User
-from marketplace.extensions import db
-from marketplace.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound
-from marketplace.money import Money
+from marketplace.kernel.extensions import db
+from marketplace.kernel.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound
+from marketplace.kernel.money import Money
 from marketplace.rates import services as rates
 from vendors import msme, tax_ids
 from vendors.errors import SEARCH_VENDOR_TOPIC, VendorErrorCode

@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from catalog.models import Product
-from marketplace.money import CONTEXT, Money
+from marketplace.kernel.money import CONTEXT, Money
 from marketplace.rates.conversion import NoRate, RateTable
 
 MICROS = Decimal(10) ** 6

@@ -20,12 +20,12 @@ from catalog import services as catalog
 from catalog.models import Category, Product, ProductStatus
 from catalog.search.documents import MICROS, base_micros, build_document
 from catalog.search.engine import EngineUnavailable, SearchEngine, SearchQuery
-from marketplace import outbox
-from marketplace.clock import now
-from marketplace.db_events import read_only
-from marketplace.errors import ErrorCode, Unavailable
-from marketplace.i18n import country_name
-from marketplace.money import CONTEXT, Money, quantum, round_amount
+from marketplace.kernel import outbox
+from marketplace.kernel.clock import now
+from marketplace.kernel.db_events import read_only
+from marketplace.kernel.errors import ErrorCode, Unavailable
+from marketplace.kernel.i18n import country_name
+from marketplace.kernel.money import CONTEXT, Money, quantum, round_amount
 from marketplace.rates import services as rates
 from marketplace.rates.conversion import NoRate, RateTable
 from vendors.models import Vendor, VendorStatus

@@ -15,8 +15,8 @@ from flask_babel import gettext as _
 from marketplace.accounts import services
 from marketplace.accounts.errors import AccountErrorCode
 from marketplace.accounts.models import User
-from marketplace.errors import ErrorCode, Forbidden, Unauthorized
-from marketplace.extensions import db
+from marketplace.kernel.errors import ErrorCode, Forbidden, Unauthorized
+from marketplace.kernel.extensions import db
 
 BEARER_SECURITY = [{"bearerAuth": []}]
 

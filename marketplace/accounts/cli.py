@@ -3,8 +3,8 @@ from flask.cli import AppGroup
 
 from marketplace.accounts import services
 from marketplace.accounts.models import Role
-from marketplace.errors import DomainError
-from marketplace.extensions import db
+from marketplace.kernel.errors import DomainError
+from marketplace.kernel.extensions import db
 
 users_cli = AppGroup("users", help="Manage accounts.")
 

@@ -6,9 +6,9 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.clock import now
-from marketplace.db_types import UtcDateTime
-from marketplace.extensions import db
+from marketplace.kernel.clock import now
+from marketplace.kernel.db_types import UtcDateTime
+from marketplace.kernel.extensions import db
 
 
 class Role(StrEnum):

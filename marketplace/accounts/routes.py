@@ -1,12 +1,12 @@
 from flask import current_app, request
 from flask.views import MethodView
-from marketplace.openapi import Blueprint
+from marketplace.kernel.openapi import Blueprint
 
 from marketplace.accounts import services
 from marketplace.accounts.auth import auth_required, current_user
 from marketplace.accounts.schemas import (RegisterSchema, RegistrationSchema, TokenRequestSchema, TokenSchema,
                                           UserSchema)
-from marketplace.extensions import client_address, db, limiter
+from marketplace.kernel.extensions import client_address, db, limiter
 
 blp = Blueprint("auth", __name__, description="Accounts and access tokens")
 

@@ -1,7 +1,7 @@
 from marshmallow import fields, validate
 
 from marketplace.accounts.models import Role
-from marketplace.schemas import BaseSchema
+from marketplace.kernel.schemas import BaseSchema
 
 
 class RegisterSchema(BaseSchema):

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from marketplace.accounts.errors import AccountErrorCode
-from marketplace.clock import now
+from marketplace.kernel.clock import now
 from marketplace.accounts.models import AccessToken, Role, User
-from marketplace.errors import Conflict, Invalid, Unauthorized
+from marketplace.kernel.errors import Conflict, Invalid, Unauthorized
 
 MIN_PASSWORD_LENGTH = 10
 # Spent on unknown e-mails so that both failure paths cost the same time.

@@ -13,8 +13,8 @@ from catalog.models import Product
 from marketplace.accounts.models import User
 from marketplace.checkout.errors import CheckoutErrorCode
 from marketplace.checkout.models import Cart, CartItem
-from marketplace.errors import Invalid, NotFound
-from marketplace.money import Money
+from marketplace.kernel.errors import Invalid, NotFound
+from marketplace.kernel.money import Money
 from marketplace.rates import services as rates
 
 MAX_QUANTITY = 1000

@@ -1,7 +1,7 @@
 from flask import current_app, jsonify, request
 from flask.views import MethodView
 
-from marketplace import idempotency
+from marketplace.kernel import idempotency
 from marketplace.accounts.auth import auth_required, current_user
 from marketplace.accounts.models import Role
 from marketplace.checkout import cart as carts
@@ -26,11 +26,11 @@ from marketplace.checkout.schemas import (
     VendorOrderSchema,
     WebhookAckSchema,
 )
-from marketplace.errors import BadRequest, ErrorCode, NotFound
-from marketplace.extensions import db
-from marketplace.i18n import current_locale
-from marketplace.openapi import Blueprint
-from marketplace.schemas import PageArgs
+from marketplace.kernel.errors import BadRequest, ErrorCode, NotFound
+from marketplace.kernel.extensions import db
+from marketplace.kernel.i18n import current_locale
+from marketplace.kernel.openapi import Blueprint
+from marketplace.kernel.schemas import PageArgs
 
 blp = Blueprint("checkout", __name__, description="Cart, checkout, orders, payments and payouts")
 

@@ -4,7 +4,7 @@ from marshmallow import fields, validate
 
 from catalog.schemas import CampaignRefSchema, VendorRefSchema
 from marketplace.checkout.models import VendorOrderStatus
-from marketplace.schemas import (
+from marketplace.kernel.schemas import (
     BaseSchema,
     LocaleArgs,
     MoneySchema,

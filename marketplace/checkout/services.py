@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from catalog import services as catalog
 from catalog.models import Product
-from marketplace import events
+from marketplace.kernel import events
 from marketplace.accounts.models import Role, User
 from marketplace.checkout import cart as carts
 from marketplace.checkout.errors import CheckoutErrorCode
@@ -39,10 +39,10 @@ from marketplace.checkout.models import (
     VendorOrderStatus,
 )
 from marketplace.checkout.payments.base import PaymentError, PaymentProvider, PaymentState, UnsupportedCurrency
-from marketplace.clock import now
-from marketplace.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from marketplace.idempotency import IdempotencyRecord
-from marketplace.money import Money, round_amount
+from marketplace.kernel.clock import now
+from marketplace.kernel.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from marketplace.kernel.idempotency import IdempotencyRecord
+from marketplace.kernel.money import Money, round_amount
 from marketplace.rates import services as rates
 from marketplace.rates.conversion import CrossRate
 from promotions import services as promotions

@@ -23,12 +23,12 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import OperationalError
 
-from marketplace.clock import now
-from marketplace.errors import PROBLEM_MEDIA_TYPE, Forbidden, Unauthorized
-from marketplace.extensions import client_address, db
+from marketplace.kernel.clock import now
+from marketplace.kernel.errors import PROBLEM_MEDIA_TYPE, Forbidden, Unauthorized
+from marketplace.kernel.extensions import client_address, db
 from marketplace.partners.errors import PartnerErrorCode
 from marketplace.partners.models import Partner, PartnerApiKey
-from marketplace.schemas import ProblemSchema
+from marketplace.kernel.schemas import ProblemSchema
 
 KEY_PATTERN = re.compile(r"^(bbp_[a-z0-9]{8})_[A-Za-z0-9]{20,128}$")
 PARTNER_SECURITY = [{"partnerKey": []}]

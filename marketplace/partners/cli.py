@@ -4,8 +4,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from marketplace.errors import DomainError
-from marketplace.extensions import db
+from marketplace.kernel.errors import DomainError
+from marketplace.kernel.extensions import db
 from marketplace.partners import services
 from marketplace.partners.models import ALL_SCOPES
 

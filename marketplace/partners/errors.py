@@ -1,6 +1,6 @@
 from enum import StrEnum
 
-from marketplace.errors import DomainError
+from marketplace.kernel.errors import DomainError
 
 
 class PartnerErrorCode(StrEnum):

@@ -16,9 +16,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.clock import now
-from marketplace.db_types import UtcDateTime
-from marketplace.extensions import db
+from marketplace.kernel.clock import now
+from marketplace.kernel.db_types import UtcDateTime
+from marketplace.kernel.extensions import db
 
 
 class Scope(StrEnum):

@@ -8,11 +8,11 @@ from flask import current_app, jsonify, request
 from flask.views import MethodView
 from flask_babel import gettext as _
 
-from marketplace import idempotency
+from marketplace.kernel import idempotency
 from marketplace.accounts.auth import auth_required, current_user
 from marketplace.accounts.models import Role
-from marketplace.extensions import api, db, limiter
-from marketplace.openapi import Blueprint
+from marketplace.kernel.extensions import api, db, limiter
+from marketplace.kernel.openapi import Blueprint
 from marketplace.partners import services, webhooks
 from marketplace.partners.auth import (
     SECURITY_SCHEME,

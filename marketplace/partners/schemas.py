@@ -8,8 +8,8 @@ import marshmallow as ma
 from marshmallow import fields, utils, validate
 
 from catalog.schemas import ProductCreateSchema, TranslationSchema
-from marketplace.events import TYPES as EVENT_TYPES
-from marketplace.schemas import BaseSchema, MoneyField
+from marketplace.kernel.events import TYPES as EVENT_TYPES
+from marketplace.kernel.schemas import BaseSchema, MoneyField
 
 MAX_LISTINGS_PER_REQUEST = 1000
 MAX_FEED_PAGE = 1000

@@ -24,18 +24,18 @@ from sqlalchemy.orm import Session
 from catalog import services as catalog
 from catalog.errors import CatalogErrorCode
 from catalog.models import Product, ProductStatus
-from marketplace import events, jsoncodec
+from marketplace.kernel import events, jsoncodec
 from marketplace.accounts.models import User
-from marketplace.clock import now
-from marketplace.errors import (
+from marketplace.kernel.clock import now
+from marketplace.kernel.errors import (
     DomainError,
     Forbidden,
     Invalid,
     NotFound,
     flatten_messages,
 )
-from marketplace.idempotency import IdempotencyRecord
-from marketplace.money import Money, quantum
+from marketplace.kernel.idempotency import IdempotencyRecord
+from marketplace.kernel.money import Money, quantum
 from marketplace.partners.auth import generate_key, hash_key
 from marketplace.partners.errors import PartnerErrorCode, PayloadTooLarge
 from marketplace.partners.models import (

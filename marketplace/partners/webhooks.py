@@ -1,6 +1,6 @@
 """Webhooks out: subscriptions, the outbox fan-out into deliveries, and the signed sender.
 
-`fan_out` is the outbox handler for `marketplace.events.TOPIC`: each event
+`fan_out` is the outbox handler for `marketplace.kernel.events.TOPIC`: each event
 becomes one delivery row per matching webhook, in the transaction that marks
 the event processed. `send_due` (a worker job) POSTs due deliveries:
 
@@ -50,10 +50,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 from urllib3.exceptions import ConnectTimeoutError
 
-from marketplace import events
-from marketplace.clock import now
-from marketplace.errors import Conflict, Forbidden, Invalid, NotFound
-from marketplace.outbox import OutboxEvent
+from marketplace.kernel import events
+from marketplace.kernel.clock import now
+from marketplace.kernel.errors import Conflict, Forbidden, Invalid, NotFound
+from marketplace.kernel.outbox import OutboxEvent
 from marketplace.partners.auth import PartnerPrincipal
 from marketplace.partners.errors import PartnerErrorCode
 from marketplace.partners.models import (

@@ -3,7 +3,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from marketplace.extensions import db
+from marketplace.kernel.extensions import db
 from marketplace.rates import feeds, services
 
 fx_cli = AppGroup("fx", help="Exchange rates.")

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal, localcontext
 from typing import Iterable
 
-from marketplace.money import CONTEXT, Money
+from marketplace.kernel.money import CONTEXT, Money
 
 SOURCE_PRIORITY = {"manual": 3, "ecb": 2, "cbr": 1}
 

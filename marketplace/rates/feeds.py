@@ -54,7 +54,7 @@ MAX_DOCUMENT_BYTES = 2_000_000
 
 DATA_DIR = pathlib.Path(__file__).resolve().parent / "data"
 
-# Working precision for Value / Nominal (same as marketplace.money's CONTEXT).
+# Working precision for Value / Nominal (same as marketplace.kernel.money's CONTEXT).
 _CONTEXT = Context(prec=34, rounding=ROUND_HALF_EVEN)
 # A rate outside [1e-12, 1e12] is not a real exchange rate; it is a broken document.
 _MIN_RATE = Decimal("1e-12")

@@ -6,9 +6,9 @@ from decimal import Decimal
 from sqlalchemy import Date, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.clock import now
-from marketplace.db_types import ExactDecimal, UtcDateTime
-from marketplace.extensions import db
+from marketplace.kernel.clock import now
+from marketplace.kernel.db_types import ExactDecimal, UtcDateTime
+from marketplace.kernel.extensions import db
 
 
 class FxRate(db.Model):

@@ -1,11 +1,11 @@
 from flask.views import MethodView
-from marketplace.openapi import Blueprint
+from marketplace.kernel.openapi import Blueprint
 
-from marketplace.extensions import db
-from marketplace.i18n import current_locale
+from marketplace.kernel.extensions import db
+from marketplace.kernel.i18n import current_locale
 from marketplace.rates import services
 from marketplace.rates.schemas import CurrencyListSchema
-from marketplace.schemas import LocaleArgs
+from marketplace.kernel.schemas import LocaleArgs
 
 blp = Blueprint("currencies", __name__, description="Supported currencies and exchange rates")
 

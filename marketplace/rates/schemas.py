@@ -1,6 +1,6 @@
 from marshmallow import fields
 
-from marketplace.schemas import BaseSchema, DecimalString
+from marketplace.kernel.schemas import BaseSchema, DecimalString
 
 
 class CurrencySchema(BaseSchema):

@@ -12,10 +12,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from marketplace.clock import now
-from marketplace.errors import Invalid
-from marketplace.i18n import currency_name, currency_symbol
-from marketplace.money import Money, check_currency, to_decimal
+from marketplace.kernel.clock import now
+from marketplace.kernel.errors import Invalid
+from marketplace.kernel.i18n import currency_name, currency_symbol
+from marketplace.kernel.money import Money, check_currency, to_decimal
 from marketplace.rates import feeds
 from marketplace.rates.conversion import CrossRate, Edge, NoRate, RateTable
 from marketplace.rates.errors import RateErrorCode

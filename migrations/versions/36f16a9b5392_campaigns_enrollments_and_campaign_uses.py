@@ -8,7 +8,7 @@ Create Date: 2026-11-22 13:09:02.954017
 from alembic import op
 import sqlalchemy as sa
 
-import marketplace.db_types
+import marketplace.kernel.db_types
 
 
 # revision identifiers, used by Alembic.
@@ -26,24 +26,24 @@ def upgrade():
     sa.Column('name', sa.JSON(), nullable=False),
     sa.Column('description', sa.JSON(), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
-    sa.Column('starts_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('ends_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('starts_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
     sa.Column('discount_type', sa.String(length=8), nullable=False),
-    sa.Column('discount_percent', marketplace.db_types.ExactDecimal(precision=7, scale=4), nullable=True),
+    sa.Column('discount_percent', marketplace.kernel.db_types.ExactDecimal(precision=7, scale=4), nullable=True),
     sa.Column('discount_amounts', sa.JSON(), nullable=True),
     sa.Column('eligibility', sa.JSON(), nullable=False),
-    sa.Column('budget_amount', marketplace.db_types.ExactDecimal(precision=20, scale=4), nullable=True),
+    sa.Column('budget_amount', marketplace.kernel.db_types.ExactDecimal(precision=20, scale=4), nullable=True),
     sa.Column('budget_currency', sa.String(length=3), nullable=True),
-    sa.Column('budget_spent', marketplace.db_types.ExactDecimal(precision=20, scale=4), nullable=False),
+    sa.Column('budget_spent', marketplace.kernel.db_types.ExactDecimal(precision=20, scale=4), nullable=False),
     sa.Column('max_uses_per_customer', sa.Integer(), nullable=True),
     sa.Column('stock_cap', sa.Integer(), nullable=True),
-    sa.Column('boost', marketplace.db_types.ExactDecimal(precision=6, scale=3), nullable=False),
+    sa.Column('boost', marketplace.kernel.db_types.ExactDecimal(precision=6, scale=3), nullable=False),
     sa.Column('requires_approval', sa.Boolean(), nullable=False),
     sa.Column('announced_start', sa.Boolean(), nullable=False),
     sa.Column('announced_end', sa.Boolean(), nullable=False),
     sa.Column('created_by', sa.Integer(), nullable=True),
-    sa.Column('created_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_campaigns_created_by_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_campaigns')),
     sa.UniqueConstraint('slug', name=op.f('uq_campaigns_slug'))
@@ -57,7 +57,7 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=False),
     sa.Column('use_number', sa.Integer(), nullable=False),
-    sa.Column('created_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_campaign_uses_campaign_id_campaigns'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_campaign_uses_order_id_orders'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_campaign_uses_user_id_users')),
@@ -77,8 +77,8 @@ def upgrade():
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('units_sold', sa.Integer(), nullable=False),
     sa.Column('decided_by', sa.Integer(), nullable=True),
-    sa.Column('decided_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_campaign_enrollments_campaign_id_campaigns'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['decided_by'], ['users.id'], name=op.f('fk_campaign_enrollments_decided_by_users')),
     sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_campaign_enrollments_product_id_products'), ondelete='CASCADE'),

@@ -8,7 +8,7 @@ Create Date: 2026-11-22 13:14:02.189727
 from alembic import op
 import sqlalchemy as sa
 
-import marketplace.db_types
+import marketplace.kernel.db_types
 
 
 # revision identifiers, used by Alembic.
@@ -23,7 +23,7 @@ def upgrade():
     op.create_table('partners',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
-    sa.Column('created_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_partners'))
     )
     op.create_table('partner_api_keys',
@@ -32,8 +32,8 @@ def upgrade():
     sa.Column('prefix', sa.String(length=16), nullable=False),
     sa.Column('key_hash', sa.String(length=64), nullable=False),
     sa.Column('scopes', sa.JSON(), nullable=False),
-    sa.Column('created_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_partner_api_keys_partner_id_partners'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_partner_api_keys')),
     sa.UniqueConstraint('prefix', name=op.f('uq_partner_api_keys_prefix'))
@@ -49,9 +49,9 @@ def upgrade():
     sa.Column('processed', sa.Integer(), nullable=False),
     sa.Column('cursor_line', sa.Integer(), nullable=False),
     sa.Column('counts', sa.JSON(), nullable=False),
-    sa.Column('created_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('started_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('finished_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_partner_sync_jobs_partner_id_partners'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_partner_sync_jobs'))
     )
@@ -65,7 +65,7 @@ def upgrade():
     sa.Column('url', sa.String(length=2048), nullable=False),
     sa.Column('events', sa.JSON(), nullable=False),
     sa.Column('secret_ciphertext', sa.Text(), nullable=False),
-    sa.Column('created_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_partner_webhooks_partner_id_partners'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_partner_webhooks'))
     )
@@ -91,7 +91,7 @@ def upgrade():
     sa.Column('partner_id', sa.Integer(), nullable=False),
     sa.Column('vendor_id', sa.Integer(), nullable=False),
     sa.Column('granted_by', sa.Integer(), nullable=True),
-    sa.Column('created_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['granted_by'], ['users.id'], name=op.f('fk_partner_vendor_grants_granted_by_users')),
     sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_partner_vendor_grants_partner_id_partners'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['vendor_id'], ['vendors.id'], name=op.f('fk_partner_vendor_grants_vendor_id_vendors'), ondelete='CASCADE'),
@@ -110,11 +110,11 @@ def upgrade():
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
     sa.Column('last_status_code', sa.Integer(), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('delivered_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('delivered_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_partner_webhook_deliveries_partner_id_partners'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['webhook_id'], ['partner_webhooks.id'], name=op.f('fk_partner_webhook_deliveries_webhook_id_partner_webhooks'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_partner_webhook_deliveries'))
@@ -131,8 +131,8 @@ def upgrade():
     sa.Column('vendor_id', sa.Integer(), nullable=False),
     sa.Column('version', sa.BigInteger(), nullable=True),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_partner_listings_partner_id_partners'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_partner_listings_product_id_products')),
     sa.ForeignKeyConstraint(['vendor_id'], ['vendors.id'], name=op.f('fk_partner_listings_vendor_id_vendors')),
@@ -147,7 +147,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('delivery_id', sa.Integer(), nullable=False),
     sa.Column('number', sa.Integer(), nullable=False),
-    sa.Column('attempted_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('attempted_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
     sa.Column('status_code', sa.Integer(), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('duration_ms', sa.Integer(), nullable=False),

@@ -19,7 +19,7 @@ Create Date: 2026-11-30 18:45:00
 from alembic import op
 import sqlalchemy as sa
 
-import marketplace.db_types
+import marketplace.kernel.db_types
 
 
 # revision identifiers, used by Alembic.

@@ -8,7 +8,7 @@ Create Date: 2026-11-22 12:36:40.294248
 from alembic import op
 import sqlalchemy as sa
 
-import marketplace.db_types
+import marketplace.kernel.db_types
 
 
 # The category tree, seeded here: slug, parent, en, pt, ru, hi, zh, ar, fa, id, am
@@ -71,11 +71,11 @@ def upgrade():
     sa.Column('topic', sa.String(length=64), nullable=False),
     sa.Column('key', sa.String(length=64), nullable=False),
     sa.Column('payload', sa.JSON(), nullable=False),
-    sa.Column('created_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('available_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('available_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('processed_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('processed_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_events'))
     )
     with op.batch_alter_table('outbox_events', schema=None) as batch_op:
@@ -88,7 +88,7 @@ def upgrade():
     sa.Column('sku', sa.String(length=64), nullable=False),
     sa.Column('translations', sa.JSON(), nullable=False),
     sa.Column('original_locale', sa.String(length=5), nullable=False),
-    sa.Column('price_amount', marketplace.db_types.ExactDecimal(precision=20, scale=4), nullable=False),
+    sa.Column('price_amount', marketplace.kernel.db_types.ExactDecimal(precision=20, scale=4), nullable=False),
     sa.Column('price_currency', sa.String(length=3), nullable=False),
     sa.Column('stock', sa.Integer(), nullable=False),
     sa.Column('category_id', sa.Integer(), nullable=False),
@@ -97,8 +97,8 @@ def upgrade():
     sa.Column('images', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('created_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('stock >= 0', name=op.f('ck_products_stock_not_negative')),
     sa.ForeignKeyConstraint(['category_id'], ['categories.id'], name=op.f('fk_products_category_id_categories')),
     sa.ForeignKeyConstraint(['vendor_id'], ['vendors.id'], name=op.f('fk_products_vendor_id_vendors')),

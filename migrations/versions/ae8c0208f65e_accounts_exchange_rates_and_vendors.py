@@ -8,7 +8,7 @@ Create Date: 2026-11-22 12:24:08.217137
 from alembic import op
 import sqlalchemy as sa
 
-import marketplace.db_types
+import marketplace.kernel.db_types
 
 
 # revision identifiers, used by Alembic.
@@ -24,10 +24,10 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('base', sa.String(length=3), nullable=False),
     sa.Column('quote', sa.String(length=3), nullable=False),
-    sa.Column('rate', marketplace.db_types.ExactDecimal(precision=38, scale=18), nullable=False),
+    sa.Column('rate', marketplace.kernel.db_types.ExactDecimal(precision=38, scale=18), nullable=False),
     sa.Column('source', sa.String(length=16), nullable=False),
     sa.Column('as_of', sa.Date(), nullable=False),
-    sa.Column('loaded_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('loaded_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_fx_rates')),
     sa.UniqueConstraint('base', 'quote', 'source', 'as_of', name=op.f('uq_fx_rates_base_quote_source_as_of'))
     )
@@ -40,7 +40,7 @@ def upgrade():
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('role', sa.String(length=32), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
     )
@@ -48,8 +48,8 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_access_tokens_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_access_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_access_tokens_token_hash'))
@@ -70,9 +70,9 @@ def upgrade():
     sa.Column('phone', sa.String(length=20), nullable=False),
     sa.Column('sector', sa.String(length=24), nullable=False),
     sa.Column('employees', sa.Integer(), nullable=False),
-    sa.Column('turnover_amount', marketplace.db_types.ExactDecimal(precision=20, scale=4), nullable=False),
+    sa.Column('turnover_amount', marketplace.kernel.db_types.ExactDecimal(precision=20, scale=4), nullable=False),
     sa.Column('turnover_currency', sa.String(length=3), nullable=False),
-    sa.Column('investment_amount', marketplace.db_types.ExactDecimal(precision=20, scale=4), nullable=True),
+    sa.Column('investment_amount', marketplace.kernel.db_types.ExactDecimal(precision=20, scale=4), nullable=True),
     sa.Column('investment_currency', sa.String(length=3), nullable=True),
     sa.Column('description', sa.JSON(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
@@ -81,8 +81,8 @@ def upgrade():
     sa.Column('msme_subtype', sa.String(length=16), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('status_reason', sa.Text(), nullable=True),
-    sa.Column('created_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_vendors_owner_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_vendors')),
     sa.UniqueConstraint('country', 'tax_id', name=op.f('uq_vendors_country_tax_id')),
@@ -99,7 +99,7 @@ def upgrade():
     sa.Column('to_status', sa.String(length=16), nullable=False),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('actor_id', sa.Integer(), nullable=True),
-    sa.Column('at', marketplace.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_vendor_status_changes_actor_id_users')),
     sa.ForeignKeyConstraint(['vendor_id'], ['vendors.id'], name=op.f('fk_vendor_status_changes_vendor_id_vendors'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_vendor_status_changes'))

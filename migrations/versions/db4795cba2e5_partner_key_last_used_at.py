@@ -8,7 +8,7 @@ Create Date: 2026-11-22 15:24:26.157650
 from alembic import op
 import sqlalchemy as sa
 
-import marketplace.db_types
+import marketplace.kernel.db_types
 
 
 # revision identifiers, used by Alembic.
@@ -21,7 +21,7 @@ depends_on = None
 def upgrade():
     # nullable, no default: existing keys read "never used" until their next request
     with op.batch_alter_table('partner_api_keys', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('last_used_at', marketplace.db_types.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('last_used_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=True))
 
 
 def downgrade():

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from marketplace import clock
+from marketplace.kernel import clock
 from marketplace.accounts.models import AccessToken, User
 from tests.factories import PASSWORD
 

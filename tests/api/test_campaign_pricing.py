@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from marketplace.money import Money, minor_units
+from marketplace.kernel.money import Money, minor_units
 from tests.api.test_campaigns import (
     CAMPAIGNS,
     SEARCH,
@@ -342,8 +342,8 @@ def test_the_campaign_filter_follows_starts_and_ends_through_the_worker(fest, cl
 
 def test_the_long_running_worker_learns_of_starts_and_ends_too(fest, client, app):
     """`flask worker` runs pass after pass in one app context; each pass must see the campaigns as they are."""
-    from marketplace import worker as worker_module
-    from marketplace.extensions import db
+    from marketplace.kernel import worker as worker_module
+    from marketplace.kernel.extensions import db
 
     campaign = fest.create()
     fest.act(campaign, "launch")

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from marketplace import clock
-from marketplace.money import Money
+from marketplace.kernel import clock
+from marketplace.kernel.money import Money
 from marketplace.rates.services import load_table
 from tests.api.test_checkout import (
     checkout_body,
@@ -173,7 +173,7 @@ class Festival:
 
     def rate_table(self):
         with self.app.app_context():
-            from marketplace.extensions import db
+            from marketplace.kernel.extensions import db
 
             table = load_table(db.session)
             db.session.remove()

@@ -16,13 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from marketplace import clock, idempotency
+from marketplace.kernel import clock, idempotency
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import User
 from marketplace.checkout import services
-from marketplace.extensions import db as _db
-from marketplace.idempotency import IdempotencyRecord
-from marketplace.money import minor_units
+from marketplace.kernel.extensions import db as _db
+from marketplace.kernel.idempotency import IdempotencyRecord
+from marketplace.kernel.money import minor_units
 from marketplace.rates import services as rates_services
 from tests.api.test_products import assert_problem, create_product
 

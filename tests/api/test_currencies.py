@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 
 import pytest
 
-from marketplace import clock
+from marketplace.kernel import clock
 
 URL = "/api/v1/currencies"
 PROBLEM = "application/problem+json"

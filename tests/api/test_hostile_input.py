@@ -392,7 +392,7 @@ def test_a_unique_violation_no_service_anticipated_is_a_409_conflict(app, world)
     """The last resort: an IntegrityError from a unique constraint answers 409 `conflict`, after a rollback."""
     from sqlalchemy.exc import IntegrityError
 
-    from marketplace.extensions import db
+    from marketplace.kernel.extensions import db
 
     with app.test_request_context("/api/v1/anything", method="POST"):
         db.session.add(User(email=world.shopper["email"], password_hash="x", role="shopper"))

@@ -11,7 +11,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from marketplace.i18n import TRANSLATIONS_DIR
+from marketplace.kernel.i18n import TRANSLATIONS_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGUAGES = ("pt", "ru", "hi", "zh", "ar", "fa", "id", "am")

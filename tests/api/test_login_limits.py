@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from marketplace.accounts.models import User
-from marketplace.extensions import client_address
+from marketplace.kernel.extensions import client_address
 from tests.api.test_accounts import ME, REGISTER, TOKEN, assert_problem, bearer
 from tests.factories import PASSWORD
 

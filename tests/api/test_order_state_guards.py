@@ -13,9 +13,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from marketplace import clock
+from marketplace.kernel import clock
 from marketplace.checkout import services
-from marketplace.extensions import db
+from marketplace.kernel.extensions import db
 from tests.api.test_checkout import ORDERS, Market, buy, confirm_payment, dec, post_checkout
 from tests.api.test_orders import deliver, get_order, part_of, payouts, refund, ship
 from tests.api.test_products import assert_problem

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from marketplace import clock
+from marketplace.kernel import clock
 from tests.api.test_checkout import (
     ORDERS,
     PAYOUTS,

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from marketplace import clock
-from marketplace.extensions import db
+from marketplace.kernel import clock
+from marketplace.kernel.extensions import db
 from marketplace.partners.models import PartnerApiKey
 from tests.api.test_products import assert_problem
 

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from catalog.models import Product
-from marketplace import clock
-from marketplace.events import TOPIC as PARTNER_EVENT_TOPIC
-from marketplace.extensions import db
-from marketplace.idempotency import IdempotencyRecord
-from marketplace.outbox import OutboxEvent
+from marketplace.kernel import clock
+from marketplace.kernel.events import TOPIC as PARTNER_EVENT_TOPIC
+from marketplace.kernel.extensions import db
+from marketplace.kernel.idempotency import IdempotencyRecord
+from marketplace.kernel.outbox import OutboxEvent
 from tests.api.test_products import assert_problem, product_payload, search_ids
 
 LISTINGS = "/api/v1/partner/listings"

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from marketplace.money import Money
+from marketplace.kernel.money import Money
 from marketplace.rates.services import load_table
 
 PRODUCTS = "/api/v1/products"
@@ -348,7 +348,7 @@ def test_the_price_is_converted_into_the_asked_currency_through_the_stored_rates
     body = client.get(f"{PRODUCTS}/{product['id']}", query_string={"currency": currency}).get_json()
 
     with app.app_context():
-        from marketplace.extensions import db
+        from marketplace.kernel.extensions import db
 
         expected = load_table(db.session).convert(Money(Decimal("650.00"), "INR"), currency)
     assert body["price"]["currency"] == currency

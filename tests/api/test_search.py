@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from marketplace import clock
-from marketplace.money import Money, minor_units
+from marketplace.kernel import clock
+from marketplace.kernel.money import Money, minor_units
 from marketplace.rates.services import load_table
 from tests.api.test_products import PRODUCTS, assert_problem, create_product, product_payload, send_json
 
@@ -91,7 +91,7 @@ def test_a_search_item_is_what_the_product_page_shows_localized_and_converted(cl
 def test_search_prices_are_money_conversions_through_the_stored_rates(app, client, catalog):
     body = search(client, currency="EUR", q="leather")
     with app.app_context():
-        from marketplace.extensions import db
+        from marketplace.kernel.extensions import db
 
         table = load_table(db.session)
     for item in body["items"]:
@@ -255,7 +255,7 @@ def test_filters_combine_with_a_query(client, catalog):
 
 def _usd(app, amount: str, currency: str) -> Decimal:
     with app.app_context():
-        from marketplace.extensions import db
+        from marketplace.kernel.extensions import db
 
         return load_table(db.session).convert(Money(Decimal(amount), currency), "USD").amount
 
@@ -308,7 +308,7 @@ def test_price_bounds_without_a_currency_are_in_the_base_currency(app, client, m
 
 def _base_prices(app, body: dict[str, Any]) -> list[Decimal]:
     with app.app_context():
-        from marketplace.extensions import db
+        from marketplace.kernel.extensions import db
 
         table = load_table(db.session)
     return [table.convert(Money(Decimal(i["original_price"]["amount"]), i["original_price"]["currency"]), "USD").amount

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import pytest
 
-from marketplace.extensions import db
+from marketplace.kernel.extensions import db
 from tests.api.test_campaign_pricing import ids, search, worker
 from tests.api.test_campaigns import CAMPAIGNS, Festival, cart_lines
 from tests.api.test_products import create_product

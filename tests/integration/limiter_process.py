@@ -17,8 +17,8 @@ from pathlib import Path
 from flask_migrate import upgrade
 
 from config import DevelopmentConfig
-from marketplace import create_app
-from marketplace.extensions import db
+from marketplace.app import create_app
+from marketplace.kernel.extensions import db
 from marketplace.partners import services
 
 ROOT = Path(__file__).resolve().parent.parent.parent

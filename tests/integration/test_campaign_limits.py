@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from marketplace.extensions import db
+from marketplace.kernel.extensions import db
 from promotions import services as promotions
 from tests.api.test_campaigns import CAMPAIGNS, CHECKOUT, ORDERS, Festival, cart_lines
 from tests.api.test_checkout import checkout_body, dec, new_key

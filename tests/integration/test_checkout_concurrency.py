@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import text
 
-from marketplace.extensions import db
+from marketplace.kernel.extensions import db
 
 from tests.api.test_checkout import (
     CHECKOUT,

@@ -9,9 +9,9 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 import pytest
 from sqlalchemy import func, select
 
-from marketplace import clock
-from marketplace.extensions import db
-from marketplace.money import Money
+from marketplace.kernel import clock
+from marketplace.kernel.extensions import db
+from marketplace.kernel.money import Money
 from marketplace.rates import feeds, services
 from marketplace.rates.models import FxRate
 

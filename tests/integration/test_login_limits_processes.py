@@ -34,7 +34,7 @@ WRONG = "wrong-password-x"
 
 def _app(db_url: str, storage_uri: str):
     from config import DevelopmentConfig
-    from marketplace import create_app
+    from marketplace.app import create_app
 
     return create_app(DevelopmentConfig, {
         "SQLALCHEMY_DATABASE_URI": db_url, "SEARCH_INDEX_DIR": tempfile.mkdtemp(prefix="login-limits-search-"),
@@ -48,7 +48,7 @@ def _wait_until(start: str) -> None:
 
 def main(mode: str, *args: str) -> None:
     if mode == "incr":
-        from marketplace.ratelimit_storage import SQLiteStorage
+        from marketplace.kernel.ratelimit_storage import SQLiteStorage
 
         storage_uri, key, count, start = args
         storage = SQLiteStorage(storage_uri)
@@ -62,7 +62,7 @@ def main(mode: str, *args: str) -> None:
         from flask_migrate import upgrade
 
         from marketplace.accounts import services
-        from marketplace.extensions import db
+        from marketplace.kernel.extensions import db
 
         with app.app_context():
             upgrade(directory=str(ROOT / "migrations"))
@@ -134,7 +134,7 @@ def test_the_default_storage_is_a_shared_file_not_per_process_memory():
     from limits.storage import storage_from_string
 
     from config import BASE_DIR, DevelopmentConfig, ProductionConfig
-    from marketplace.ratelimit_storage import SQLiteStorage
+    from marketplace.kernel.ratelimit_storage import SQLiteStorage
 
     for config in (DevelopmentConfig, ProductionConfig):
         assert config.RATELIMIT_STORAGE_URI == f"sqlite:///{BASE_DIR / 'instance' / 'ratelimit.db'}"
@@ -195,7 +195,7 @@ def _hit_in_child(storage, key, queue) -> None:
 
 def test_a_storage_inherited_through_fork_opens_its_own_connection(tmp_path):
     """gunicorn --preload builds the app (and its storage) before forking the workers."""
-    from marketplace.ratelimit_storage import SQLiteStorage
+    from marketplace.kernel.ratelimit_storage import SQLiteStorage
 
     storage = SQLiteStorage(f"sqlite:///{tmp_path / 'ratelimit.db'}")
     assert storage.incr("k", 600) == 1
@@ -213,7 +213,7 @@ def test_a_storage_inherited_through_fork_opens_its_own_connection(tmp_path):
 
 
 def test_storage_expires_windows_and_resets(tmp_path):
-    from marketplace.ratelimit_storage import SQLiteStorage
+    from marketplace.kernel.ratelimit_storage import SQLiteStorage
 
     storage = SQLiteStorage(f"sqlite:///{tmp_path / 'ratelimit.db'}")
     assert [storage.incr("short", 1) for _ in range(3)] == [1, 2, 3]
@@ -234,7 +234,7 @@ def test_storage_expires_windows_and_resets(tmp_path):
 def test_storage_refuses_a_location_other_processes_cannot_share(uri):
     from limits.errors import ConfigurationError
 
-    from marketplace.ratelimit_storage import SQLiteStorage
+    from marketplace.kernel.ratelimit_storage import SQLiteStorage
 
     with pytest.raises(ConfigurationError):
         SQLiteStorage(uri)
@@ -249,7 +249,7 @@ def test_workers_opening_a_new_storage_file_at_once_all_count(tmp_path):
     counts (switching the file to WAL under contention is retried, never a 500)."""
     import threading
 
-    from marketplace.ratelimit_storage import SQLiteStorage
+    from marketplace.kernel.ratelimit_storage import SQLiteStorage
 
     for round_ in range(15):
         storage = SQLiteStorage(f"sqlite:///{tmp_path / f'fresh-{round_}.db'}")

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from config import database_url
-from marketplace.extensions import db
+from marketplace.kernel.extensions import db
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_ADMIN_URL = database_url(os.environ.get("POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))

@@ -15,9 +15,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from marketplace import clock
+from marketplace.kernel import clock
 from marketplace.checkout import services
-from marketplace.extensions import db
+from marketplace.kernel.extensions import db
 from tests.api.test_checkout import (
     CHECKOUT,
     ORDERS,

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from catalog.search.engine import EngineUnavailable, SearchQuery
-from marketplace import clock
-from marketplace.extensions import db
-from marketplace.outbox import OutboxEvent
+from marketplace.kernel import clock
+from marketplace.kernel.extensions import db
+from marketplace.kernel.outbox import OutboxEvent
 from tests.api.test_products import PRODUCTS, assert_problem, create_product, product_payload, send_json
 
 SEARCH = "/api/v1/search"
@@ -159,7 +159,7 @@ def test_an_event_rolls_back_with_its_write(app, vendor):
     from catalog import services
     from catalog.models import Product
     from marketplace.accounts.models import User
-    from marketplace.money import Money
+    from marketplace.kernel.money import Money
 
     seen = []
 
@@ -302,7 +302,7 @@ def test_a_late_replay_of_an_old_event_does_not_resurrect_an_archived_product(ap
     product = create_product(client, vendor)
     client.delete(f"{PRODUCTS}/{product['id']}", headers=vendor["owner"]["headers"])
     with app.app_context():  # the creation event delivered again (e.g. a worker that crashed before marking it)
-        from marketplace import outbox
+        from marketplace.kernel import outbox
 
         event = db.session.scalars(select(OutboxEvent).where(OutboxEvent.topic == "search.product")
                                    .order_by(OutboxEvent.id)).first()

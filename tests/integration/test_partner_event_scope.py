@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from marketplace import events
-from marketplace.extensions import db
+from marketplace.kernel import events
+from marketplace.kernel.extensions import db
 from marketplace.partners import services as partners
 from tests.api.test_checkout import buy, confirm_payment
 from tests.api.test_partner_listings import listing, sync

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import create_engine, select, text, update
 
 import config
-from marketplace import clock
+from marketplace.kernel import clock
 from catalog.models import Product
-from marketplace.extensions import db
+from marketplace.kernel.extensions import db
 from marketplace.partners.models import PartnerListing
 from tests.api.test_partner_listings import LISTINGS, listing, partner, sync, vendor  # noqa: F401 (fixtures)
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from catalog.models import Product
-from marketplace import clock, idempotency
-from marketplace.extensions import db
-from marketplace.idempotency import IdempotencyRecord
+from marketplace.kernel import clock, idempotency
+from marketplace.kernel.extensions import db
+from marketplace.kernel.idempotency import IdempotencyRecord
 from marketplace.partners.models import ListingSyncJob
 from marketplace.partners.routes import JOB_FINGERPRINT_LABEL
 from tests.api.test_partner_listings import LISTINGS, listing

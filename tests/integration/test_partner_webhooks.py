@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from marketplace import clock, events
-from marketplace.extensions import db
+from marketplace.kernel import clock, events
+from marketplace.kernel.extensions import db
 from marketplace.partners.models import Webhook
 from marketplace.partners.webhooks import backoff, decrypt_secret
 from tests.api.test_partner_listings import listing, sync

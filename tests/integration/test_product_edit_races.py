@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from marketplace.extensions import db
+from marketplace.kernel.extensions import db
 from tests.api.test_products import PRODUCTS, create_product
 from tests.integration.test_checkout_concurrency import fire
 

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from catalog import services as catalog
 from catalog.search import services as search_services
 from catalog.search.engine import SearchQuery
-from marketplace import clock, outbox
+from marketplace.kernel import clock, outbox
 from marketplace.accounts.models import User
-from marketplace.extensions import db
-from marketplace.money import Money
+from marketplace.kernel.extensions import db
+from marketplace.kernel.money import Money
 from tests.api.test_products import PRODUCTS, create_product, product_payload
 
 SEARCH = "/api/v1/search"

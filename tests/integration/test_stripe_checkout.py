@@ -15,11 +15,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import update
 
-from marketplace import clock
+from marketplace.kernel import clock
 from marketplace.checkout import services as checkout_services
 from marketplace.checkout.models import PayoutEntry
 from marketplace.checkout.payments.stripe_provider import StripeProvider
-from marketplace.money import Money
+from marketplace.kernel.money import Money
 from tests.api.test_checkout import (
     CART,
     ORDERS,

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from marketplace.money import Money, minor_units
+from marketplace.kernel.money import Money, minor_units
 from promotions.rules import (
     ACTIVE,
     DRAFT,

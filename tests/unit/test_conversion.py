@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from marketplace.money import Money, minor_units
+from marketplace.kernel.money import Money, minor_units
 from marketplace.rates.conversion import CrossRate, Edge, NoRate, RateTable
 
 D20, D21, D22 = date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)

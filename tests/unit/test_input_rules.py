@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from marketplace.i18n import COUNTRY_CODES, is_country_code
-from marketplace.jsoncodec import MAX_DEPTH, UntrustedJSONError, loads_untrusted, nesting_depth
-from marketplace.money import parse_plain_decimal
-from marketplace.schemas import BaseSchema, UtcDateTime, text_problems, url_problem
+from marketplace.kernel.i18n import COUNTRY_CODES, is_country_code
+from marketplace.kernel.jsoncodec import MAX_DEPTH, UntrustedJSONError, loads_untrusted, nesting_depth
+from marketplace.kernel.money import parse_plain_decimal
+from marketplace.kernel.schemas import BaseSchema, UtcDateTime, text_problems, url_problem
 
 # -- JSON ----------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from marketplace.checkout.payments.base import (
     TransferState,
 )
 from marketplace.checkout.payments.manual import ManualProvider
-from marketplace.money import Money
+from marketplace.kernel.money import Money
 
 BRL = Money(Decimal("99.90"), "BRL")
 

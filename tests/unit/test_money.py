@@ -16,7 +16,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from config import Config
-from marketplace.money import (
+from marketplace.kernel.money import (
     CurrencyError,
     Money,
     check_currency,

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from marketplace.errors import Invalid
-from marketplace.money import Money
+from marketplace.kernel.errors import Invalid
+from marketplace.kernel.money import Money
 from marketplace.partners.auth import KEY_PATTERN, generate_key, hash_key
 from marketplace.partners.services import (
     canonical_content,

@@ -12,7 +12,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from catalog.schemas import ProductCreateSchema, TranslationSchema, _plain_translations
-from marketplace.schemas import MoneySchema, _plain_money
+from marketplace.kernel.schemas import MoneySchema, _plain_money
 
 CURRENCIES = st.sampled_from(["INR", "CNY", "BRL", "IDR", "IRR", "JPY", "XXX", "usd", ""])
 AMOUNT_TEXT = st.one_of(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from catalog.search import services as search_services
 from catalog.search.services import ResponseCache
-from marketplace import clock
+from marketplace.kernel import clock
 
 
 class Versions:

@@ -36,7 +36,7 @@ from marketplace.checkout.payments.stripe_provider import (
     stripe_supports,
     to_stripe_amount,
 )
-from marketplace.money import Money, known_currencies, minor_units
+from marketplace.kernel.money import Money, known_currencies, minor_units
 from tests.stripe_fake import FakeStripe, sign_webhook
 
 KEY = "sk_test_buybrics"

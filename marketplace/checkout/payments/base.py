@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from marketplace.money import Money
+from marketplace.kernel.money import Money
 
 
 class PaymentError(Exception):

@@ -26,7 +26,7 @@ from marketplace.checkout.payments.base import (
     TransferState,
     WebhookEvent,
 )
-from marketplace.money import Money
+from marketplace.kernel.money import Money
 
 
 def _check_key(idempotency_key: str) -> str:

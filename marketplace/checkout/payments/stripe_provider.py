@@ -74,7 +74,7 @@ from marketplace.checkout.payments.base import (
     UnsupportedCurrency,
     WebhookEvent,
 )
-from marketplace.money import Money, check_currency, round_amount
+from marketplace.kernel.money import Money, check_currency, round_amount
 
 
 #: Seconds a webhook's signed timestamp may be old.

@@ -14,10 +14,10 @@ from marshmallow.utils import missing
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.routing import IntegerConverter
 
-from marketplace import request_limits
-from marketplace.errors import PROBLEM_MEDIA_TYPE, http_exception_problem
-from marketplace.jsoncodec import UntrustedJSONError, loads_untrusted
-from marketplace.schemas import DecimalString, ProblemSchema
+from marketplace.kernel import request_limits
+from marketplace.kernel.errors import PROBLEM_MEDIA_TYPE, http_exception_problem
+from marketplace.kernel.jsoncodec import UntrustedJSONError, loads_untrusted
+from marketplace.kernel.schemas import DecimalString, ProblemSchema
 
 
 class IdConverter(IntegerConverter):

@@ -14,9 +14,9 @@ from flask import Flask, g, has_request_context
 from sqlalchemy import JSON, String, Text, event, func, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from marketplace.clock import now
-from marketplace.db_types import UtcDateTime
-from marketplace.extensions import db
+from marketplace.kernel.clock import now
+from marketplace.kernel.db_types import UtcDateTime
+from marketplace.kernel.extensions import db
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from marketplace import outbox
-from marketplace.clock import now
+from marketplace.kernel import outbox
+from marketplace.kernel.clock import now
 
 TOPIC = "partner.event"
 TYPES = ("order.created", "order.paid", "order.cancelled", "order.refunded", "listing.updated",

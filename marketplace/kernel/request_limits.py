@@ -9,7 +9,7 @@ goes past the limit (the limit as it stands when reading: a view may raise it). 
 promise Werkzeug gives an empty body; such a request is refused (411) rather than taken for one
 without a body.
 
-Registered by `MarketplaceApi.init_app` (marketplace/openapi.py), beside the JSON limits of the
+Registered by `MarketplaceApi.init_app` (marketplace/kernel/openapi.py), beside the JSON limits of the
 arguments parser.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import IO, Callable
 from flask import Flask, request
 from werkzeug.exceptions import LengthRequired, RequestEntityTooLarge
 
-from marketplace.errors import BadRequest, ErrorCode
+from marketplace.kernel.errors import BadRequest, ErrorCode
 
 #: C0 and C1 controls, DEL, and lone surrogates: never part of a valid URL path or single-line text.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")

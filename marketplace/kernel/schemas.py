@@ -23,8 +23,8 @@ from flask import current_app
 from marshmallow import fields, validate
 from webargs.multidictproxy import MultiDictProxy
 
-from marketplace.i18n import current_locale, is_country_code
-from marketplace.money import MAX_AMOUNT, MAX_DECIMAL_LENGTH, Money, minor_units, parse_plain_decimal
+from marketplace.kernel.i18n import current_locale, is_country_code
+from marketplace.kernel.money import MAX_AMOUNT, MAX_DECIMAL_LENGTH, Money, minor_units, parse_plain_decimal
 
 #: Fields whose text may span lines: new lines, tabs and carriage returns are allowed in them (and in
 #: anything below them, e.g. `description.en`).

@@ -11,7 +11,7 @@ from babel.messages.pofile import read_po
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale
 
-TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
+TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 
 #: Codes CLDR names as territories that ISO 3166-1 does not assign to a country: exceptionally reserved
 #: (AC, CP, DG, EA, IC, TA), groupings (EU, EZ, UN, QO), user-assigned (XA, XB, XK), unknown (ZZ), and CQ.

@@ -21,10 +21,10 @@ from sqlalchemy import JSON, Integer, String, UniqueConstraint, delete, select, 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from marketplace.clock import now
-from marketplace.db_types import UtcDateTime
-from marketplace.errors import BadRequest, Conflict, DomainError, Invalid
-from marketplace.extensions import db
+from marketplace.kernel.clock import now
+from marketplace.kernel.db_types import UtcDateTime
+from marketplace.kernel.errors import BadRequest, Conflict, DomainError, Invalid
+from marketplace.kernel.extensions import db
 
 HEADER = "Idempotency-Key"
 #: How long an attempt holds its key; after that a retry may take over and resume it.

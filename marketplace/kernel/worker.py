@@ -10,8 +10,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
-from marketplace import outbox
-from marketplace.extensions import db
+from marketplace.kernel import outbox
+from marketplace.kernel.extensions import db
 
 log = logging.getLogger(__name__)
 

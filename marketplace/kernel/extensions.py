@@ -11,8 +11,8 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from marketplace import jsoncodec
-from marketplace import ratelimit_storage  # noqa: F401  (registers the `sqlite` rate-limit storage scheme)
+from marketplace.kernel import jsoncodec
+from marketplace.kernel import ratelimit_storage  # noqa: F401  (registers the `sqlite` rate-limit storage scheme)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -60,6 +60,6 @@ def client_address() -> str:
 
 limiter = Limiter(key_func=client_address)
 
-from marketplace.openapi import MarketplaceApi  # noqa: E402  (needs nothing from above; kept here so every extension lives in one place)
+from marketplace.kernel.openapi import MarketplaceApi  # noqa: E402  (needs nothing from above; kept here so every extension lives in one place)
 
 api = MarketplaceApi()

@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
 
-from marketplace.extensions import db
+from marketplace.kernel.extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _reading_only: ContextVar[bool] = ContextVar("reading_only", default=False)
