@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 
 from catalog.models import ProductStatus
 from catalog.rules import hs_code_problem
-from catalog.search.engine import SORTS
+from marketplace.storefront.search.engine import SORTS
 from marketplace.kernel.schemas import (
     BaseSchema,
     DecimalString,

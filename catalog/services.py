@@ -1,29 +1,23 @@
 """Catalog use cases: vendors list products; everyone reads public ones."""
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
 from collections.abc import Iterable
 from typing import Any
 
 from flask import current_app, g, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from catalog import pricing
 from catalog.errors import CatalogErrorCode
 from catalog.models import Category, Product, ProductStatus
-from catalog.search.documents import build_document
 from marketplace.kernel import outbox
 from marketplace.accounts.models import Role, User
 from marketplace.kernel.clock import now
 from marketplace.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from marketplace.kernel.money import Money
 from marketplace.rates import services as rates
-from marketplace.rates.conversion import NoRate, RateTable
-from marketplace.rates.errors import RateErrorCode
 from vendors import errors as vendor_errors
 from vendors.models import Vendor
 
@@ -52,52 +46,6 @@ def category_tree(session: Session, locale: str) -> list[dict[str, Any]]:
                 "children": [node(c) for c in categories if c.parent_id == category.id]}
 
     return [node(c) for c in categories if c.parent_id is None]
-
-
-def quote_price(session: Session, original: Money, currency: str, table: RateTable, product_id: int | None = None,
-                user_id: int | None = None, locale: str = "en", quantity: int = 1) -> pricing.PriceQuote:
-    """The pricing function with the product's live campaign offers (and the shopper's limits)."""
-    from promotions.services import offers_for
-
-    offers = offers_for(session, product_id, user_id) if product_id is not None else None
-    try:
-        return pricing.price_for(original, currency, table, offers, locale, quantity)
-    except NoRate as error:
-        raise Invalid(RateErrorCode.NO_RATE, _("No exchange rate converts %(frm)s to %(to)s yet.",
-                                               frm=error.frm, to=error.to), field="currency") from None
-
-
-def present(session: Session, doc: dict[str, Any], locale: str, currency: str, table: RateTable,
-            categories: dict[str, Category]) -> dict[str, Any]:
-    """A product (as a search document) the way a shopper sees it: localized and priced."""
-    translations = doc["translations"]
-    served = locale if locale in translations else doc["original_locale"]
-    text = translations[served]
-    original = Money(Decimal(doc["price"]["amount"]), doc["price"]["currency"])
-    quote = quote_price(session, original, currency, table, doc["id"], locale=locale)
-    category = categories.get(doc["category"])
-    return {
-        **{k: doc[k] for k in ("id", "sku", "original_locale", "translations", "origin_country", "hs_code",
-                               "attributes", "images", "stock", "in_stock", "status", "version") if k in doc},
-        "created_at": datetime.fromisoformat(doc["created_at"]),
-        "updated_at": datetime.fromisoformat(doc["updated_at"]),
-        "locale": served,
-        "title": text["title"],
-        "description": text.get("description", ""),
-        "price": quote.price,
-        "list_price": quote.list_price,
-        "original_price": quote.original_price,
-        "campaign": quote.campaign,
-        "vendor": {"id": doc["vendor_id"], "display_name": doc["vendor_name"], "country": doc["origin_country"]},
-        "category": {"slug": doc["category"], "name": category.name(locale) if category else doc["category"],
-                     "path": doc.get("category_path", [])},
-    }
-
-
-def present_product(session: Session, product: Product, locale: str, currency: str) -> dict[str, Any]:
-    table = rates.current_table(session)
-    doc = build_document(session, product, table, current_app.config["BASE_CURRENCY"])
-    return present(session, doc, locale, currency, table, categories_by_slug(session))
 
 
 # -- ownership ---------------------------------------------------------------
@@ -150,6 +98,16 @@ def category_by_slug(session: Session, slug: str) -> Category:
         raise Invalid(CatalogErrorCode.UNKNOWN_CATEGORY,
                       _("Unknown category %(slug)s; see GET /api/v1/categories.", slug=slug), field="category")
     return category
+
+
+def change_stock(session: Session, product_id: int, delta: int) -> bool:
+    """The one way stock moves: `delta` units back in (positive) or out (negative, only when that many are
+    left, atomically: never oversells). False when the units were not there (or the product is gone)."""
+    query = update(Product).where(Product.id == product_id)
+    if delta < 0:
+        query = query.where(Product.stock >= -delta)
+    moved = session.execute(query.values(stock=Product.stock + delta, version=Product.version + 1, updated_at=now()))
+    return moved.rowcount == 1
 
 
 def record_search_change(session: Session, product: Product) -> None:

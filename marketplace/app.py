@@ -56,7 +56,7 @@ def register_extensions(app: Flask) -> None:
 
     register_sqlite_pragmas(app)
 
-    from catalog.search.services import init_search
+    from marketplace.storefront.search.services import init_search
     from marketplace.kernel.outbox import deliver_inline
 
     init_search(app)
@@ -70,7 +70,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from catalog.routes import blp as catalog_blp
+    from marketplace.storefront.routes import blp as catalog_blp
     from marketplace.checkout.routes import blp as checkout_blp
     from promotions.routes import blp as promotions_blp
     from marketplace.accounts.routes import blp as accounts_blp
@@ -93,7 +93,7 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from catalog.cli import search_cli
+    from marketplace.storefront.cli import search_cli
     from marketplace.accounts.cli import users_cli
     from marketplace.demo import seed_demo_command
     from marketplace.partners.cli import partners_cli

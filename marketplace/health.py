@@ -48,7 +48,7 @@ class Health(MethodView):
     @blp.response(200, HealthSchema)
     def get(self):
         """Database, search engine and outbox state"""
-        from catalog.search.services import health as search_health
+        from marketplace.storefront.search.services import health as search_health
 
         database = database_health()
         search = search_health()

@@ -1,16 +1,15 @@
 """Festival campaigns: lifecycle, enrollment, the offers pricing uses, limits at checkout, results."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app, g, has_app_context
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, scoped_session
+from sqlalchemy.orm import Session, joinedload
 
 from catalog.models import Category, Product
 from marketplace.kernel import events
@@ -19,7 +18,7 @@ from marketplace.kernel.clock import now
 from marketplace.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from marketplace.kernel.money import Money
 from marketplace.rates.conversion import NoRate, RateTable
-from promotions import rules
+from promotions import pricing, rules
 from promotions.errors import PromotionErrorCode
 from promotions.models import Campaign, CampaignUse, Enrollment
 from vendors import services as vendor_services
@@ -365,120 +364,6 @@ def enrollments_for(session: Session, user: User, campaign_id: int) -> list[Enro
     return list(session.scalars(query))
 
 
-# -- offers for pricing ------------------------------------------------------
-
-@dataclass
-class CampaignIndex:
-    """Per product, the offers of campaigns active at `at`; built once per pricing version."""
-
-    at: datetime
-    offers: dict[int, list[rules.Offer]] = field(default_factory=dict)
-    boosts: dict[int, tuple[float, list[str]]] = field(default_factory=dict)
-
-
-def pricing_version(session: Session, at: datetime) -> tuple:
-    """Changes whenever a campaign changes, starts or ends, or its limits move."""
-    rows = session.execute(select(Campaign.id, Campaign.state, Campaign.starts_at, Campaign.ends_at,
-                                  Campaign.updated_at, Campaign.budget_spent)
-                           .where(Campaign.state != "draft")).all()
-    campaigns = tuple((r.id, rules.status_at(r.state, r.starts_at, r.ends_at, at), str(r.updated_at),
-                       str(r.budget_spent)) for r in rows)
-    if not any(c[1] in (rules.ACTIVE, rules.SCHEDULED, rules.PAUSED) for c in campaigns):
-        return campaigns
-    units = session.execute(select(func.count(Enrollment.id), func.coalesce(func.sum(Enrollment.units_sold), 0))).one()
-    return campaigns + (tuple(units),)
-
-
-_process_index: tuple[tuple, CampaignIndex] | None = None
-
-
-def campaign_index(session: Session, at: datetime | None = None) -> CampaignIndex:
-    """The offers now; fixed for the rest of the session's transaction (a request prices consistently),
-    looked at again in the next one (after a commit, or in the long-running worker's next pass)."""
-    global _process_index
-    at = at or now()
-    memo = g.get("campaign_index") if has_app_context() else None
-    transaction = _transaction(session)
-    if memo is not None and transaction is not None and memo[0] is transaction:
-        return memo[1]
-    version = pricing_version(session, at)
-    if _process_index is None or _process_index[0] != version:
-        _process_index = (version, _build_index(session, at))
-    if has_app_context():
-        g.campaign_index = (_transaction(session), _process_index[1])
-    return _process_index[1]
-
-
-def _transaction(session: Session | scoped_session):
-    return _plain(session).get_transaction()
-
-
-def _plain(session: Session | scoped_session) -> Session:
-    return session() if isinstance(session, scoped_session) else session
-
-
-def _build_index(session: Session, at: datetime) -> CampaignIndex:
-    index = CampaignIndex(at=at)
-    campaigns = [c for c in session.scalars(select(Campaign).where(Campaign.state == "launched"))
-                 if c.status(at) == rules.ACTIVE]
-    if not campaigns:
-        return index
-    by_id = {c.id: c for c in campaigns}
-    enrollments = session.execute(select(Enrollment.product_id, Enrollment.campaign_id, Enrollment.units_sold,
-                                         Enrollment.id)
-                                  .where(Enrollment.campaign_id.in_(by_id), Enrollment.status == "enrolled")).all()
-    for product_id, campaign_id, units_sold, enrollment_id in enrollments:
-        campaign = by_id[campaign_id]
-        blocked = None
-        if campaign.budget_amount is not None and campaign.budget_spent >= campaign.budget_amount:
-            blocked = "budget_exhausted"
-        elif campaign.stock_cap is not None and units_sold >= campaign.stock_cap:
-            blocked = "stock_cap_reached"
-        index.offers.setdefault(product_id, []).append(rules.Offer(
-            campaign_id=campaign.id, slug=campaign.slug, discount=campaign.discount, blocked=blocked,
-            budget_left=campaign.budget - campaign.spent if campaign.budget is not None else None,
-            units_left=campaign.stock_cap - units_sold if campaign.stock_cap is not None else None,
-            extra={"name": campaign.name, "ends_at": campaign.ends_at, "enrollment_id": enrollment_id,
-                   "max_uses": campaign.max_uses_per_customer, "boost": float(campaign.boost),
-                   "min_price": (campaign.eligibility or {}).get("min_price")}))
-    for product_id, offers in index.offers.items():
-        live = [o for o in offers if not o.blocked]
-        if live:
-            index.boosts[product_id] = (max(o.extra["boost"] for o in live), sorted(o.slug for o in live))
-    return index
-
-
-def offers_for(session: Session, product_id: int, user_id: int | None = None) -> list[rules.Offer]:
-    """The product's offers now; with a shopper, offers past their per-customer limit are blocked."""
-    offers = campaign_index(session).offers.get(product_id, [])
-    if user_id is None or not any(o.extra.get("max_uses") for o in offers):
-        return offers
-    result = []
-    claimed = _claimed_uses(session)
-    for offer in offers:
-        limit = offer.extra.get("max_uses")
-        if limit and not offer.blocked and (offer.campaign_id, user_id) not in claimed \
-                and uses_of(session, offer.campaign_id, user_id) >= limit:
-            offer = replace(offer, blocked="customer_limit_reached")
-        result.append(offer)
-    return result
-
-
-def _claimed_uses(session: Session | scoped_session) -> set[tuple[int, int]]:
-    """(campaign, customer) uses taken in the session's current transaction: the order being placed
-    already holds that use, so its other lines keep the festival price."""
-    info, transaction = _plain(session).info, _transaction(session)
-    held = info.get("campaign_uses_claimed")
-    if held is None or held[0] is not transaction:
-        held = info["campaign_uses_claimed"] = (transaction, set())
-    return held[1]
-
-
-def uses_of(session: Session, campaign_id: int, user_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(CampaignUse).where(
-        CampaignUse.campaign_id == campaign_id, CampaignUse.user_id == user_id))
-
-
 # -- limits at checkout ------------------------------------------------------
 
 def claim(session: Session, offer: rules.Offer, user_id: int, order_id: int, quantity: int,
@@ -531,7 +416,7 @@ def claim(session: Session, offer: rules.Offer, user_id: int, order_id: int, qua
                                     use_number=free[0]))
             session.flush()
             claimed_uses.add(campaign.id)
-            _claimed_uses(session).add((campaign.id, user_id))
+            pricing.claimed_uses(session).add((campaign.id, user_id))
         savepoint.commit()
     except IntegrityError:  # a concurrent checkout took the same use number
         savepoint.rollback()

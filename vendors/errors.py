@@ -14,3 +14,4 @@ class VendorErrorCode(StrEnum):
     INVALID_TRANSITION = "invalid_status_transition"
     NOT_FOUND = "vendor_not_found"
     NOT_OWNER = "not_vendor_owner"
+    NO_VENDOR_PROFILE = "no_vendor_profile"

@@ -42,6 +42,16 @@ EligibilityListener = Callable[[Session, Vendor], None]
 _ELIGIBILITY_LISTENERS: list[EligibilityListener] = []
 
 
+
+def caller_vendor(session: Session, user: User, detail: str | None = None, lock: bool = False) -> Vendor:
+    """The vendor the caller owns; 403 `no_vendor_profile` (with `detail` when given) if there is none.
+    `lock` takes a shared row lock, so the vendor's status cannot change under the caller's transaction."""
+    query = select(Vendor).where(Vendor.owner_id == user.id)
+    vendor = session.scalar(query.with_for_update(read=True) if lock else query)
+    if vendor is None:
+        raise Forbidden(VendorErrorCode.NO_VENDOR_PROFILE, detail or _("Create your vendor profile first."))
+    return vendor
+
 def on_eligibility_change(listener: EligibilityListener) -> EligibilityListener:
     if listener not in _ELIGIBILITY_LISTENERS:
         _ELIGIBILITY_LISTENERS.append(listener)

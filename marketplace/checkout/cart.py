@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from catalog import services as catalog
 from catalog.models import Product
 from marketplace.accounts.models import User
 from marketplace.checkout.errors import CheckoutErrorCode
@@ -16,6 +15,7 @@ from marketplace.checkout.models import Cart, CartItem
 from marketplace.kernel.errors import Invalid, NotFound
 from marketplace.kernel.money import Money
 from marketplace.rates import services as rates
+from promotions import pricing
 
 MAX_QUANTITY = 1000
 MAX_LINES = 100
@@ -98,7 +98,7 @@ def view(session: Session, user: User, currency: str, locale: str) -> dict[str, 
     problems = 0
     for item in items:
         product = products[item.product_id]
-        quote = catalog.quote_price(session, product.price, currency, table, product.id, user.id, locale,
+        quote = pricing.quote_price(session, product.price, currency, table, product.id, user.id, locale,
                                     quantity=item.quantity)
         issues = []
         if not product.is_public:

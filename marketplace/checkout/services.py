@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -45,7 +45,7 @@ from marketplace.kernel.idempotency import IdempotencyRecord
 from marketplace.kernel.money import Money, round_amount
 from marketplace.rates import services as rates
 from marketplace.rates.conversion import CrossRate
-from promotions import services as promotions
+from promotions import pricing, services as promotions
 from vendors.models import Vendor
 from vendors.services import payouts_allowed_clause
 
@@ -79,21 +79,10 @@ def _rate_info(frm: str, to: str, cross: CrossRate) -> dict[str, str | None]:
 
 # -- placing an order --------------------------------------------------------
 
-def _reserve(session: Session, product_id: int, quantity: int) -> bool:
-    """Take `quantity` units atomically; False when fewer are left (never oversells)."""
-    taken = session.execute(
-        update(Product).where(Product.id == product_id, Product.stock >= quantity)
-        .values(stock=Product.stock - quantity, version=Product.version + 1, updated_at=now())
-    ).rowcount
-    return taken == 1
-
-
 def _release(session: Session, order: Order) -> None:
     for line in order.lines:
         if line.product_id is not None:
-            session.execute(update(Product).where(Product.id == line.product_id)
-                            .values(stock=Product.stock + line.quantity, version=Product.version + 1,
-                                    updated_at=now()))
+            catalog.change_stock(session, line.product_id, line.quantity)
             catalog.record_search_change(session, session.get(Product, line.product_id))
 
 
@@ -143,7 +132,7 @@ def place_order(session: Session, user: User, data: dict[str, Any], record: Idem
         if product is None or not product.is_public:
             raise Conflict(CheckoutErrorCode.PRODUCT_UNAVAILABLE,
                            _("A product in your cart is no longer available."), product_id=item.product_id)
-        quote = catalog.quote_price(session, product.price, currency, table, product.id, user.id,
+        quote = pricing.quote_price(session, product.price, currency, table, product.id, user.id,
                                     quantity=item.quantity)
         priced.append({"product": product, "quantity": item.quantity, "quote": quote})
 
@@ -151,7 +140,7 @@ def place_order(session: Session, user: User, data: dict[str, Any], record: Idem
     #    and cancellation locks in this one order, so none deadlock, and the hot rows stay locked only for
     #    what is left of the transaction
     for entry in priced:
-        if not _reserve(session, entry["product"].id, entry["quantity"]):
+        if not catalog.change_stock(session, entry["product"].id, -entry["quantity"]):
             raise Conflict(CheckoutErrorCode.INSUFFICIENT_STOCK,
                            _("Not enough stock left for %(sku)s.", sku=entry["product"].sku),
                            product_id=entry["product"].id)

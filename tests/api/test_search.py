@@ -542,7 +542,7 @@ def test_health_reports_database_search_documents_and_outbox_backlog(client, cat
 
 
 def test_health_reports_a_search_engine_that_is_down(app, client, monkeypatch):
-    from catalog.search.engine import EngineUnavailable
+    from marketplace.storefront.search.engine import EngineUnavailable
 
     def down():
         raise EngineUnavailable("connection refused")
@@ -554,7 +554,7 @@ def test_health_reports_a_search_engine_that_is_down(app, client, monkeypatch):
 
 
 def test_a_search_while_the_engine_is_down_is_503(app, client, monkeypatch):
-    from catalog.search.engine import EngineUnavailable
+    from marketplace.storefront.search.engine import EngineUnavailable
 
     def down(*_args, **_kwargs):
         raise EngineUnavailable("connection refused")

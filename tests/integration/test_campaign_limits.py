@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from marketplace.kernel.extensions import db
-from promotions import services as promotions
+from promotions import pricing
 from tests.api.test_campaigns import CAMPAIGNS, CHECKOUT, ORDERS, Festival, cart_lines
 from tests.api.test_checkout import checkout_body, dec, new_key
 from tests.api.test_products import create_product
@@ -401,7 +401,7 @@ def test_a_budget_shared_by_different_products_gives_exactly_what_it_covers_unde
     shoppers = [make.user("shopper") for _ in teas]
     for shopper, tea in zip(shoppers, teas):
         fest.add(shopper, tea)
-    monkeypatch.setattr(promotions, "_process_index", None)    # a fresh server process: each checkout loads the offers
+    monkeypatch.setattr(pricing, "_process_index", None)    # a fresh server process: each checkout loads the offers
     assert unit_prices(race(app, shoppers)) == [FESTIVAL] * 4 + [LIST] * 4      # 4 x 30 = 120
     assert campaign_state(fest, campaign)["budget_spent"]["amount"] == "120.00"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from catalog.search.embedded import EmbeddedEngine
+from marketplace.storefront.search.embedded import EmbeddedEngine
 from tests.integration.test_search_contract import document
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from catalog.search.engine import EngineUnavailable, SearchQuery
+from marketplace.storefront.search.engine import EngineUnavailable, SearchQuery
 from marketplace.kernel import clock
 from marketplace.kernel.extensions import db
 from marketplace.kernel.outbox import OutboxEvent

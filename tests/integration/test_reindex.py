@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from catalog import services as catalog
-from catalog.search import services as search_services
-from catalog.search.engine import SearchQuery
+from marketplace.storefront.search import services as search_services
+from marketplace.storefront.search.engine import SearchQuery
 from marketplace.kernel import clock, outbox
 from marketplace.accounts.models import User
 from marketplace.kernel.extensions import db

@@ -1,9 +1,9 @@
-"""The search engine contract (catalog.search.engine.SearchEngine), engine by engine.
+"""The search engine contract (marketplace.storefront.search.engine.SearchEngine), engine by engine.
 
 Every test takes the `engine` fixture, parametrized over the engines: "embedded"
 always, "elasticsearch" only when ELASTICSEARCH_URL names a running node. No
 Flask app and no database: documents are made by `document()` below, in the
-shape `catalog.search.documents.build_document` produces.
+shape `marketplace.storefront.search.documents.build_document` produces.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import pytest
 
-from catalog.search.engine import FacetValue, SearchQuery, SearchResult
+from marketplace.storefront.search.engine import FacetValue, SearchQuery, SearchResult
 
 ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL")
 
@@ -63,7 +63,7 @@ ALL = (BAGS, CAFE, SHAWL, TEA, UNPRICED)
 # -- engines ----------------------------------------------------------------------------
 
 def _embedded(tmp_path) -> tuple[Any, Callable[[], None]]:
-    from catalog.search.embedded import EmbeddedEngine
+    from marketplace.storefront.search.embedded import EmbeddedEngine
 
     return EmbeddedEngine(tmp_path / "search"), lambda: None
 
@@ -71,7 +71,7 @@ def _embedded(tmp_path) -> tuple[Any, Callable[[], None]]:
 def _elasticsearch(tmp_path) -> tuple[Any, Callable[[], None]]:
     if not ELASTICSEARCH_URL:
         pytest.skip("needs a running Elasticsearch 9.x: set ELASTICSEARCH_URL (docs/elasticsearch/README.md)")
-    from catalog.search.elasticsearch import ElasticsearchEngine
+    from marketplace.storefront.search.elasticsearch import ElasticsearchEngine
 
     alias = f"buybrics-contract-{uuid.uuid4().hex[:12]}"
     engine = ElasticsearchEngine(ELASTICSEARCH_URL, alias, refresh=True)
@@ -455,7 +455,7 @@ def test_health_counts_live_documents(loaded):
 def test_embedded_a_thread_notices_a_swap_even_when_the_pointer_keeps_its_mtime(tmp_path):
     """File systems with coarse timestamps (or two swaps in one tick) can leave CURRENT's mtime
     unchanged across a swap; a thread's connection must still move to the new index."""
-    from catalog.search.embedded import EmbeddedEngine
+    from marketplace.storefront.search.embedded import EmbeddedEngine
 
     engine = EmbeddedEngine(tmp_path / "search")
     engine.index([document(1, en("Leather bag"))])
@@ -471,14 +471,14 @@ def test_embedded_a_thread_notices_a_swap_even_when_the_pointer_keeps_its_mtime(
 
 
 def test_embedded_index_survives_a_new_engine_on_the_same_directory(tmp_path):
-    from catalog.search.embedded import EmbeddedEngine
+    from marketplace.storefront.search.embedded import EmbeddedEngine
 
     EmbeddedEngine(tmp_path / "search").index([document(1, en("Leather bag"))])
     assert ids(EmbeddedEngine(tmp_path / "search").search(SearchQuery(q="leather"))) == [1]
 
 
 def test_embedded_facet_value_types(tmp_path):
-    from catalog.search.embedded import EmbeddedEngine
+    from marketplace.storefront.search.embedded import EmbeddedEngine
 
     engine = EmbeddedEngine(tmp_path / "search")
     engine.index([document(1)])

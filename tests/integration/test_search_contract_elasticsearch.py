@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(
     not ELASTICSEARCH_URL,
     reason="needs a running Elasticsearch 9.x: set ELASTICSEARCH_URL (docs/elasticsearch/README.md)")
 
-from catalog.search.engine import FacetValue, SearchQuery  # noqa: E402
+from marketplace.storefront.search.engine import FacetValue, SearchQuery  # noqa: E402
 
 
 def document(product_id: int, translations: dict[str, dict[str, str]], *, version: int = 1,
@@ -54,7 +54,7 @@ ALL = (BAGS, CAFE, SHAWL)
 
 @pytest.fixture
 def engine():
-    from catalog.search.elasticsearch import ElasticsearchEngine
+    from marketplace.storefront.search.elasticsearch import ElasticsearchEngine
 
     alias = f"buybrics-test-{uuid.uuid4().hex[:12]}"
     engine = ElasticsearchEngine(ELASTICSEARCH_URL, alias, refresh=True)

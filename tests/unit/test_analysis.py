@@ -1,4 +1,4 @@
-"""Text analysis for the embedded search engine (`catalog.search.analysis`).
+"""Text analysis for the embedded search engine (`marketplace.storefront.search.analysis`).
 
 The engine stores ``" ".join(tokens(text, locale))`` per locale column and
 matches the double-quoted ``query_tokens(q, locale)`` exactly, so "query finds
@@ -17,8 +17,8 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from catalog.search import analysis
-from catalog.search.analysis import (
+from marketplace.storefront.search import analysis
+from marketplace.storefront.search.analysis import (
     FTS5_TOKENIZE,
     LOCALES,
     edit_distance,
@@ -244,7 +244,7 @@ def test_mixed_script_titles_keep_latin_words():
 def test_jieba_loads_lazily_and_quietly():
     code = (
         "import sys, time\n"
-        "from catalog.search import analysis\n"
+        "from marketplace.storefront.search import analysis\n"
         "assert 'jieba' not in sys.modules\n"
         "analysis.tokens('Leather bags', 'zh')\n"
         "assert 'jieba' not in sys.modules\n"

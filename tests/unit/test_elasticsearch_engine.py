@@ -20,13 +20,13 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from catalog.search.elasticsearch import (
+from marketplace.storefront.search.elasticsearch import (
     LOCALES,
     ElasticsearchEngine,
     ElasticsearchRequestError,
     index_mappings,
 )
-from catalog.search.engine import EngineUnavailable, FacetValue, SearchQuery
+from marketplace.storefront.search.engine import EngineUnavailable, FacetValue, SearchQuery
 
 ALIAS = "buybrics-products"
 
@@ -299,7 +299,7 @@ def test_a_concurrent_bootstrap_is_not_an_error(fake, engine):
 
 def test_every_field_the_engine_writes_is_mapped():
     properties = index_mappings()["properties"]
-    from catalog.search.elasticsearch import to_source
+    from marketplace.storefront.search.elasticsearch import to_source
 
     doc = document(translations={locale: {"title": "t", "description": "d"} for locale in LOCALES})
     assert set(to_source(doc)) <= set(properties)
@@ -381,7 +381,7 @@ def test_delete_sends_external_versions_and_ignores_missing_and_newer(fake, read
 
 
 def test_set_boosts_rewrites_stored_documents_at_their_version(fake, ready):
-    from catalog.search.elasticsearch import to_source
+    from marketplace.storefront.search.elasticsearch import to_source
 
     stored = document(product_id=1, version=5)
     fake.stored["1"] = (5, {"doc": stored})

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from catalog.search import services as search_services
-from catalog.search.services import ResponseCache
+from marketplace.storefront.search import services as search_services
+from marketplace.storefront.search.services import ResponseCache
 from marketplace.kernel import clock
 
 

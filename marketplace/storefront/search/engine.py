@@ -1,7 +1,7 @@
 """The search engine interface both engines implement (embedded and Elasticsearch).
 
 The catalog hands engines *documents*: plain dicts built by
-`catalog.search.documents.build_document`, one per public product:
+`marketplace.storefront.search.documents.build_document`, one per public product:
 
     {
       "id": 42,                       # product id
@@ -19,7 +19,7 @@ The catalog hands engines *documents*: plain dicts built by
       "campaigns": ["buy-brics-ciie"] # slugs of active campaigns the product is enrolled in
     }
 
-Text analysis per language lives in `catalog.search.analysis`; engines call it
+Text analysis per language lives in `marketplace.storefront.search.analysis`; engines call it
 (embedded) or configure the equivalent server-side analyzers (Elasticsearch).
 """
 from __future__ import annotations

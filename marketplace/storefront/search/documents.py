@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from catalog.models import Product
 from marketplace.kernel.money import CONTEXT, Money
 from marketplace.rates.conversion import NoRate, RateTable
+from promotions.pricing import campaign_index, price_for
 
 MICROS = Decimal(10) ** 6
 
@@ -23,9 +24,6 @@ def base_micros(money: Money, table: RateTable, base: str) -> int | None:
 def build_document(session, product: Product, table: RateTable, base: str) -> dict:
     """The product as engines store it; price, boost and campaigns as of now (campaign discounts included,
     so price filters and sorts see the festival price)."""
-    from catalog.pricing import price_for
-    from promotions.services import campaign_index
-
     vendor, category = product.vendor, product.category
     index = campaign_index(session)
     boost, campaigns = index.boosts.get(product.id, (1.0, []))

@@ -1,6 +1,6 @@
 """The embedded search engine: SQLite FTS5 beside (not inside) the main database.
 
-Text is analysed in Python per language (`catalog.search.analysis`: Unicode
+Text is analysed in Python per language (`marketplace.storefront.search.analysis`: Unicode
 normalisation, case and accent folding, Snowball stemmers, jieba for Chinese)
 and stored as ready-made terms in one FTS5 table with a title and a
 description column per locale, ranked by BM25 (the shopper's locale weighs
@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 from typing import Any, Iterable
 
-from catalog.search import analysis
-from catalog.search.engine import EngineUnavailable, FacetValue, Progress, SearchQuery, SearchResult
+from marketplace.storefront.search import analysis
+from marketplace.storefront.search.engine import EngineUnavailable, FacetValue, Progress, SearchQuery, SearchResult
 
 LOCALES = analysis.LOCALES
 TEXT_COLUMNS = [f"{kind}_{locale}" for locale in LOCALES for kind in ("t", "d")]

@@ -1,7 +1,7 @@
 import click
 from flask.cli import AppGroup
 
-from catalog.search import services as search
+from marketplace.storefront.search import services as search
 from marketplace.kernel.extensions import db
 
 search_cli = AppGroup("search", help="Search index.")

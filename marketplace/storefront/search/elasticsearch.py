@@ -40,7 +40,7 @@ from typing import Any, Iterable, Iterator
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
-from catalog.search.engine import EngineUnavailable, FacetValue, Progress, SearchQuery, SearchResult
+from marketplace.storefront.search.engine import EngineUnavailable, FacetValue, Progress, SearchQuery, SearchResult
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-from flask import Response
+from flask import Response, current_app
 from flask.views import MethodView
 from marketplace.kernel.openapi import Blueprint
 
@@ -16,7 +16,8 @@ from catalog.schemas import (
     VendorProductsArgs,
     ViewArgs,
 )
-from catalog.search import services as search
+from marketplace.storefront import presenting
+from marketplace.storefront.search import services as search
 from marketplace.accounts.auth import auth_required, current_user, optional_user
 from marketplace.accounts.models import Role
 from marketplace.kernel.extensions import db
@@ -28,8 +29,6 @@ OPTIONAL_AUTH = [{}, {"bearerAuth": []}]
 
 
 def _currency(args) -> str:
-    from flask import current_app
-
     return args.get("currency") or current_app.config["BASE_CURRENCY"]
 
 
@@ -52,7 +51,7 @@ class Products(MethodView):
     def post(self, data, **args):
         """List a product (the caller's vendor)"""
         product = services.create_product(db.session, current_user(), data)
-        return services.present_product(db.session, product, current_locale(), _currency(args))
+        return presenting.present_product(db.session, product, current_locale(), _currency(args))
 
 
 @blp.route("/products/<id:product_id>")
@@ -64,7 +63,7 @@ class ProductItem(MethodView):
     def get(self, args, product_id):
         """A product, localized (`locale`) and priced in `currency`"""
         product = services.get_product(db.session, product_id, optional_user())
-        return services.present_product(db.session, product, current_locale(), _currency(args))
+        return presenting.present_product(db.session, product, current_locale(), _currency(args))
 
     @auth_required(blp, Role.VENDOR)
     @blp.arguments(ViewArgs, location="query", as_kwargs=True)
@@ -75,7 +74,7 @@ class ProductItem(MethodView):
     def patch(self, data, product_id, **args):
         """Change the caller's product (translations merge; a locale set to null is removed)"""
         product = services.update_product(db.session, current_user(), product_id, data)
-        return services.present_product(db.session, product, current_locale(), _currency(args))
+        return presenting.present_product(db.session, product, current_locale(), _currency(args))
 
     @auth_required(blp, Role.VENDOR)
     @blp.response(204)
@@ -96,7 +95,7 @@ class VendorProducts(MethodView):
         items, total = services.vendor_products(db.session, vendor_id, optional_user(), args.get("status"),
                                                 args["page"], args["per_page"])
         currency, locale = _currency(args), current_locale()
-        return {"items": [services.present_product(db.session, p, locale, currency) for p in items],
+        return {"items": [presenting.present_product(db.session, p, locale, currency) for p in items],
                 "total": total, "page": args["page"], "per_page": args["per_page"]}
 
 

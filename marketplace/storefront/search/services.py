@@ -12,14 +12,14 @@ from typing import Any, Callable, Iterator
 
 from flask import Flask, current_app, g
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from catalog import pricing
 from catalog import services as catalog
 from catalog.models import Category, Product, ProductStatus
-from catalog.search.documents import MICROS, base_micros, build_document
-from catalog.search.engine import EngineUnavailable, SearchEngine, SearchQuery
+from catalog.schemas import SearchResultSchema
+from marketplace.storefront.search.documents import MICROS, base_micros, build_document
+from marketplace.storefront.search.engine import EngineUnavailable, SearchEngine, SearchQuery
 from marketplace.kernel import outbox
 from marketplace.kernel.clock import now
 from marketplace.kernel.db_events import read_only
@@ -28,6 +28,8 @@ from marketplace.kernel.i18n import country_name
 from marketplace.kernel.money import CONTEXT, Money, quantum, round_amount
 from marketplace.rates import services as rates
 from marketplace.rates.conversion import NoRate, RateTable
+from marketplace.storefront import presenting
+from promotions import pricing
 from vendors.models import Vendor, VendorStatus
 
 log = logging.getLogger(__name__)
@@ -39,11 +41,11 @@ PRICE_LADDER = (Decimal(10), Decimal(25), Decimal(50), Decimal(100), Decimal(250
 def build_engine(app: Flask) -> SearchEngine:
     backend = app.config["SEARCH_BACKEND"]
     if backend == "embedded":
-        from catalog.search.embedded import EmbeddedEngine
+        from marketplace.storefront.search.embedded import EmbeddedEngine
 
         return EmbeddedEngine(app.config["SEARCH_INDEX_DIR"])
     if backend == "elasticsearch":
-        from catalog.search.elasticsearch import ElasticsearchEngine
+        from marketplace.storefront.search.elasticsearch import ElasticsearchEngine
 
         return ElasticsearchEngine(app.config["ELASTICSEARCH_URL"], app.config["ELASTICSEARCH_INDEX"])
     raise RuntimeError(f"SEARCH_BACKEND must be 'embedded' or 'elasticsearch', not {backend!r}")
@@ -108,7 +110,6 @@ def public_documents(session: Session, table: RateTable, batch: int = 1000) -> I
 
 
 def count_public(session: Session) -> int:
-    from sqlalchemy import func
 
     return session.scalar(select(func.count()).select_from(Product).join(Vendor, Product.vendor_id == Vendor.id)
                           .where(Product.status == ProductStatus.ACTIVE, Vendor.status == VendorStatus.APPROVED))
@@ -200,7 +201,7 @@ def search(session: Session, args: dict[str, Any], locale: str) -> dict[str, Any
         raise Unavailable(ErrorCode.SERVICE_UNAVAILABLE, _("Search is unavailable right now; try again shortly.")) \
             from error
     categories = catalog.categories_by_slug(session)
-    items = [catalog.present(session, doc, locale, currency, table, categories) for doc in result.hits]
+    items = [presenting.present(session, doc, locale, currency, table, categories) for doc in result.hits]
     vendor_names = {doc["vendor_id"]: doc["vendor_name"] for doc in result.hits}
     missing_vendors = {f.value for f in result.facets.get("vendor", [])} - set(vendor_names)
     if missing_vendors:
@@ -280,7 +281,6 @@ def cache_key(session: Session, args: dict[str, Any], locale: str) -> tuple | No
 
 def rendered(session: Session, args: dict[str, Any], locale: str) -> bytes:
     """The search answer as JSON bytes, from the answer cache when nothing it depends on changed."""
-    from catalog.schemas import SearchResultSchema
 
     key = cache_key(session, args, locale)
     body = response_cache().get(key)
