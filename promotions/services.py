@@ -19,9 +19,9 @@ from marketplace.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from marketplace.kernel.money import Money
 from marketplace.rates.conversion import NoRate, RateTable
 from promotions import pricing, rules
+from promotions.report import campaign_sales
 from promotions.errors import PromotionErrorCode
 from promotions.models import Campaign, CampaignUse, Enrollment
-from vendors import services as vendor_services
 from vendors.models import Vendor
 
 MANAGERS = (Role.CAMPAIGN_MANAGER, Role.ADMIN)
@@ -352,9 +352,6 @@ def recheck_vendor(session: Session, vendor: Vendor) -> list[Enrollment]:
     return removed
 
 
-vendor_services.on_eligibility_change(recheck_vendor)
-
-
 def enrollments_for(session: Session, user: User, campaign_id: int) -> list[Enrollment]:
     campaign = find(session, campaign_id)
     query = select(Enrollment).where(Enrollment.campaign_id == campaign.id).order_by(Enrollment.id)
@@ -508,19 +505,10 @@ def report(session: Session, user: User, campaign_id: int, currency: str, table:
 
     `gmv` is what paid orders charged for the campaign's lines; `refunded` is the part of it given back
     (a vendor order's refunds spread over its lines pro rata, rounded half up), `net_gmv` the rest."""
-    from marketplace.checkout.models import Order, OrderLine, OrderStatus, VendorOrder
-
     _require_manager(user)
     campaign = find(session, campaign_id)
-    counted = (OrderStatus.PAID, OrderStatus.COMPLETED, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED)
-    rows = session.execute(
-        select(OrderLine.order_id, OrderLine.quantity, OrderLine.line_total_amount, OrderLine.list_price_amount,
-               OrderLine.unit_price_amount, Order.currency, VendorOrder.subtotal_amount, VendorOrder.refunded_amount,
-               Vendor.id, Vendor.display_name, Vendor.country, Vendor.msme_class)
-        .join(Order, Order.id == OrderLine.order_id)
-        .join(VendorOrder, VendorOrder.id == OrderLine.vendor_order_id)
-        .join(Vendor, Vendor.id == VendorOrder.vendor_id)
-        .where(Order.status.in_(counted), OrderLine.campaign["campaign_id"].as_integer() == campaign.id)).all()
+    sales = campaign_sales(session, campaign.id)
+    vendors = {v.id: v for v in session.scalars(select(Vendor).where(Vendor.id.in_({s.vendor_id for s in sales})))}
     zero = Money.zero(currency)
 
     def bucket(**keys: Any) -> dict[str, Any]:
@@ -533,13 +521,12 @@ def report(session: Session, user: User, campaign_id: int, currency: str, table:
     by_country: dict[str, dict[str, Any]] = {}
     by_vendor: dict[int, dict[str, Any]] = {}
     msme_gmv = zero
-    for (order_id, quantity, line_total, list_price, unit_price, order_currency, subtotal, refunded_total,
-         vendor_id, vendor_name, country, msme_class) in rows:
-        gmv = Money(line_total, order_currency)
-        refunded = (Money(line_total * min(refunded_total, subtotal) / subtotal, order_currency)
-                    if subtotal and refunded_total else Money.zero(order_currency))
-        amounts = {"gmv": gmv, "discount": Money((list_price - unit_price) * quantity, order_currency),
-                   "refunded": refunded, "net_gmv": gmv - refunded}
+    for sale in sales:
+        vendor = vendors[sale.vendor_id]
+        vendor_id, vendor_name, country, msme_class = vendor.id, vendor.display_name, vendor.country, vendor.msme_class
+        order_id, quantity, order_currency = sale.order_id, sale.quantity, sale.gmv.currency
+        amounts = {"gmv": sale.gmv, "discount": sale.discount, "refunded": sale.refunded,
+                   "net_gmv": sale.gmv - sale.refunded}
         converted = {name: table.convert(value, currency) for name, value in amounts.items()}
         slot = per_currency.setdefault(order_currency, bucket(currency=order_currency))
         for target in (totals, slot,

@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import phonenumbers
 from babel.numbers import get_territory_currencies
-from flask import current_app
+from flask import Flask, current_app
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.exc import IntegrityError
@@ -37,9 +37,9 @@ SHOWN_IN_SEARCH = ("display_name", "msme_class")
 ELIGIBILITY_FIELDS = ("country", "msme_class")
 
 EligibilityListener = Callable[[Session, Vendor], None]
-#: Called inside the vendor's own transaction when its country or MSME class changes. Campaigns sit above
-#: vendors, so they register here (promotions.services) instead of being imported.
-_ELIGIBILITY_LISTENERS: list[EligibilityListener] = []
+#: `app.extensions` key of the listeners called inside the vendor's own transaction when its country or MSME
+#: class changes. Campaigns sit above vendors, so the app registers theirs here instead of vendors importing them.
+ELIGIBILITY_LISTENERS = "vendors.eligibility_listeners"
 
 
 
@@ -52,10 +52,10 @@ def caller_vendor(session: Session, user: User, detail: str | None = None, lock:
         raise Forbidden(VendorErrorCode.NO_VENDOR_PROFILE, detail or _("Create your vendor profile first."))
     return vendor
 
-def on_eligibility_change(listener: EligibilityListener) -> EligibilityListener:
-    if listener not in _ELIGIBILITY_LISTENERS:
-        _ELIGIBILITY_LISTENERS.append(listener)
-    return listener
+def on_eligibility_change(app: Flask, listener: EligibilityListener) -> None:
+    listeners = app.extensions.setdefault(ELIGIBILITY_LISTENERS, [])
+    if listener not in listeners:
+        listeners.append(listener)
 
 
 def payouts_allowed(vendor: Vendor) -> bool:
@@ -253,7 +253,7 @@ def update_vendor(session: Session, actor: User, vendor_id: int, data: dict[str,
     if vendor.status == VendorStatus.APPROVED and shown_before != [getattr(vendor, n) for n in SHOWN_IN_SEARCH]:
         outbox.record(session, SEARCH_VENDOR_TOPIC, vendor.id)  # products carry the vendor's name and class
     if eligibility_before != [getattr(vendor, name) for name in ELIGIBILITY_FIELDS]:
-        for listener in _ELIGIBILITY_LISTENERS:  # e.g. campaigns drop products no longer eligible
+        for listener in current_app.extensions.get(ELIGIBILITY_LISTENERS, []):  # campaigns drop ineligible products
             listener(session, vendor)
     if vendor.status == VendorStatus.APPROVED and changed:
         _record(vendor, VendorStatus.PENDING_REVIEW, actor,

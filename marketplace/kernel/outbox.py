@@ -10,7 +10,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from flask import Flask, g, has_request_context
+from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import JSON, String, Text, event, func, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -21,8 +21,8 @@ from marketplace.kernel.extensions import db
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, list["OutboxEvent"]], None]
-#: topic -> handler(session, events); areas register theirs at app start.
-HANDLERS: dict[str, Handler] = {}
+#: `app.extensions` key of the app's handlers: topic -> handler(session, events), registered at app start.
+HANDLERS = "outbox.handlers"
 MAX_BACKOFF = timedelta(minutes=10)
 #: How long a request waits for events another drainer holds before it answers anyway (PostgreSQL).
 INLINE_WAIT = timedelta(seconds=5)
@@ -42,8 +42,13 @@ class OutboxEvent(db.Model):
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
 
 
-def register(topic: str, handler: Handler) -> None:
-    HANDLERS[topic] = handler
+def register(app: Flask, topic: str, handler: Handler) -> None:
+    """`handler` delivers `topic`'s events for this app (each app keeps its own handlers)."""
+    app.extensions.setdefault(HANDLERS, {})[topic] = handler
+
+
+def handlers() -> dict[str, Handler]:
+    return current_app.extensions.get(HANDLERS, {})
 
 
 def record(session: Session, topic: str, key: Any, payload: dict | None = None) -> None:
@@ -90,8 +95,9 @@ def drain(session: Session, batch_size: int = 500, max_batches: int | None = Non
         for event in events:
             by_topic[event.topic].append(event)
         failed = False
+        registered = handlers()
         for topic, items in by_topic.items():
-            handler = HANDLERS.get(topic)
+            handler = registered.get(topic)
             try:
                 if handler is None:
                     raise LookupError(f"no handler for outbox topic {topic!r}")

@@ -6,7 +6,7 @@ import time
 from typing import Callable
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
@@ -15,18 +15,24 @@ from marketplace.kernel.extensions import db
 
 log = logging.getLogger(__name__)
 
-#: name -> job(session) returning how much work it did; areas register theirs at app start.
-PERIODIC: dict[str, Callable[[Session], int]] = {}
+Job = Callable[[Session], int]
+#: `app.extensions` key of the app's periodic jobs: name -> job(session) returning how much work it did.
+JOBS = "worker.jobs"
 
 
-def register(name: str, job: Callable[[Session], int]) -> None:
-    PERIODIC[name] = job
+def register(app: Flask, name: str, job: Job) -> None:
+    """`job` runs on every pass of this app's worker."""
+    app.extensions.setdefault(JOBS, {})[name] = job
+
+
+def jobs() -> dict[str, Job]:
+    return current_app.extensions.get(JOBS, {})
 
 
 def run_once(session: Session) -> int:
     """One pass: every periodic job, then the outbox until nothing is due. Returns the work done."""
     done = 0
-    for name, job in PERIODIC.items():
+    for name, job in jobs().items():
         try:
             done += job(session)
         except Exception:

@@ -55,8 +55,8 @@ def init_search(app: Flask) -> None:
     app.extensions["search_engine"] = build_engine(app)
     app.extensions["search_cache"] = ResponseCache(app.config["SEARCH_CACHE_SIZE"],
                                                    app.config["SEARCH_PRICING_RECHECK_SECONDS"])
-    outbox.register(catalog.SEARCH_PRODUCT_TOPIC, handle_events)
-    outbox.register(catalog.SEARCH_VENDOR_TOPIC, handle_events)
+    outbox.register(app, catalog.SEARCH_PRODUCT_TOPIC, handle_events)
+    outbox.register(app, catalog.SEARCH_VENDOR_TOPIC, handle_events)
 
 
 def engine() -> SearchEngine:
