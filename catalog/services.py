@@ -12,17 +12,14 @@ from sqlalchemy.orm import Session, joinedload
 
 from catalog.errors import CatalogErrorCode
 from catalog.models import Category, Product, ProductStatus
+from catalog.topics import SEARCH_PRODUCT_TOPIC
 from marketplace.kernel import outbox
 from marketplace.accounts.models import Role, User
 from marketplace.kernel.clock import now
 from marketplace.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from marketplace.kernel.money import Money
 from marketplace.rates import services as rates
-from vendors import errors as vendor_errors
 from vendors.models import Vendor
-
-SEARCH_PRODUCT_TOPIC = "search.product"
-SEARCH_VENDOR_TOPIC = vendor_errors.SEARCH_VENDOR_TOPIC
 
 
 # -- reading helpers ---------------------------------------------------------

@@ -1,8 +1,5 @@
 from enum import StrEnum
 
-#: Outbox topic recorded when a vendor's products enter or leave the public catalog.
-SEARCH_VENDOR_TOPIC = "search.vendor"
-
 
 class VendorErrorCode(StrEnum):
     COUNTRY_NOT_ELIGIBLE = "country_not_eligible"

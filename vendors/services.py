@@ -19,8 +19,9 @@ from marketplace.kernel.errors import Conflict, ErrorCode, Forbidden, Invalid, N
 from marketplace.kernel.money import Money
 from marketplace.rates import services as rates
 from vendors import msme, tax_ids
-from vendors.errors import SEARCH_VENDOR_TOPIC, VendorErrorCode
+from vendors.errors import VendorErrorCode
 from vendors.models import Vendor, VendorStatus, VendorStatusChange
+from vendors.topics import SEARCH_VENDOR_TOPIC
 
 #: action -> (statuses it may start from, status it leads to, whether a reason is required)
 TRANSITIONS: dict[str, tuple[tuple[VendorStatus, ...], VendorStatus, bool]] = {

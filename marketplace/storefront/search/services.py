@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 from catalog import services as catalog
 from catalog.models import Category, Product, ProductStatus
 from catalog.schemas import SearchResultSchema
+from catalog.topics import SEARCH_PRODUCT_TOPIC
 from marketplace.storefront.search.documents import MICROS, base_micros, build_document
 from marketplace.storefront.search.engine import EngineUnavailable, SearchEngine, SearchQuery
 from marketplace.kernel import outbox
@@ -31,6 +32,7 @@ from marketplace.rates.conversion import NoRate, RateTable
 from marketplace.storefront import presenting
 from promotions import pricing
 from vendors.models import Vendor, VendorStatus
+from vendors.topics import SEARCH_VENDOR_TOPIC
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +57,8 @@ def init_search(app: Flask) -> None:
     app.extensions["search_engine"] = build_engine(app)
     app.extensions["search_cache"] = ResponseCache(app.config["SEARCH_CACHE_SIZE"],
                                                    app.config["SEARCH_PRICING_RECHECK_SECONDS"])
-    outbox.register(app, catalog.SEARCH_PRODUCT_TOPIC, handle_events)
-    outbox.register(app, catalog.SEARCH_VENDOR_TOPIC, handle_events)
+    outbox.register(app, SEARCH_PRODUCT_TOPIC, handle_events)
+    outbox.register(app, SEARCH_VENDOR_TOPIC, handle_events)
 
 
 def engine() -> SearchEngine:
@@ -92,9 +94,9 @@ def sync_products(session: Session, product_ids: set[int]) -> None:
 
 
 def handle_events(session: Session, events: list[outbox.OutboxEvent]) -> None:
-    product_ids = {product_id for e in events if e.topic == catalog.SEARCH_PRODUCT_TOPIC
+    product_ids = {product_id for e in events if e.topic == SEARCH_PRODUCT_TOPIC
                    for product_id in catalog.changed_product_ids(e)}
-    vendor_ids = {int(e.key) for e in events if e.topic == catalog.SEARCH_VENDOR_TOPIC}
+    vendor_ids = {int(e.key) for e in events if e.topic == SEARCH_VENDOR_TOPIC}
     if vendor_ids:
         product_ids |= set(session.scalars(select(Product.id).where(Product.vendor_id.in_(vendor_ids))))
     sync_products(session, product_ids)
@@ -134,7 +136,7 @@ def reindex(session: Session, progress: Callable[[int], None] | None = None) -> 
         # delivered since the start (a transaction that began earlier may have committed after the scan read).
         session.commit()  # a fresh snapshot: what committed during the scan
         changed = session.scalars(select(outbox.OutboxEvent).where(
-            outbox.OutboxEvent.topic.in_((catalog.SEARCH_PRODUCT_TOPIC, catalog.SEARCH_VENDOR_TOPIC)),
+            outbox.OutboxEvent.topic.in_((SEARCH_PRODUCT_TOPIC, SEARCH_VENDOR_TOPIC)),
             or_(outbox.OutboxEvent.created_at >= started, outbox.OutboxEvent.processed_at >= started))).all()
         handle_events(session, list(changed))
         session.commit()
