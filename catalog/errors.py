@@ -6,7 +6,6 @@ class CatalogErrorCode(StrEnum):
     SKU_TAKEN = "sku_taken"
     UNKNOWN_CATEGORY = "unknown_category"
     INVALID_HS_CODE = "invalid_hs_code"
-    NO_VENDOR_PROFILE = "no_vendor_profile"
     NOT_PRODUCT_OWNER = "not_product_owner"
     LAST_TRANSLATION = "last_translation"
     INVALID_ORIGINAL_LOCALE = "invalid_original_locale"

@@ -20,6 +20,7 @@ from marketplace.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from marketplace.kernel.money import Money
 from marketplace.rates import services as rates
 from vendors.models import Vendor
+from vendors.services import caller_vendor
 
 
 # -- reading helpers ---------------------------------------------------------
@@ -46,13 +47,6 @@ def category_tree(session: Session, locale: str) -> list[dict[str, Any]]:
 
 
 # -- ownership ---------------------------------------------------------------
-
-def caller_vendor(session: Session, user: User) -> Vendor:
-    vendor = session.scalar(select(Vendor).where(Vendor.owner_id == user.id))
-    if vendor is None:
-        raise Forbidden(CatalogErrorCode.NO_VENDOR_PROFILE, _("Create your vendor profile before listing products."))
-    return vendor
-
 
 def can_manage(product: Product, user: User | None) -> bool:
     return user is not None and (user.role == Role.ADMIN or product.vendor.owner_id == user.id)
@@ -188,7 +182,7 @@ def _sku_free(session: Session, vendor_id: int, sku: str, product_id: int | None
 
 
 def create_product(session: Session, user: User, data: dict[str, Any]) -> Product:
-    vendor = caller_vendor(session, user)
+    vendor = caller_vendor(session, user, detail=_("Create your vendor profile before listing products."))
     _sku_free(session, vendor.id, data["sku"])
     product = Product(vendor=vendor, translations={}, original_locale=data.get("original_locale")
                       or next(iter(data["translations"])), version=1)

@@ -22,6 +22,7 @@ from marketplace.accounts.models import User
 from marketplace.kernel.extensions import db
 from marketplace.kernel.money import Money
 from tests.api.test_products import PRODUCTS, create_product, product_payload
+from vendors.services import caller_vendor
 
 SEARCH = "/api/v1/search"
 
@@ -211,7 +212,7 @@ def test_a_write_whose_transaction_began_before_the_reindex_is_not_lost(app, cli
     clock.freeze(start)
     with app.app_context():
         slow = Session(bind=db.engine)  # the slow request's transaction
-        product = Product(vendor=catalog.caller_vendor(slow, slow.get(User, vendor["owner"]["id"])), sku="SLOW-1",
+        product = Product(vendor=caller_vendor(slow, slow.get(User, vendor["owner"]["id"])), sku="SLOW-1",
                           translations={"en": {"title": "Slow request", "description": ""}}, original_locale="en",
                           price=Money(Decimal("100.00"), "INR"), stock=1, hs_code="090230", status="active",
                           category=catalog.category_by_slug(slow, "tea"), attributes={}, images=[], version=1)
