@@ -18,6 +18,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.kernel.clock import now
 from marketplace.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from marketplace.kernel.money import Money
+from marketplace.kernel.pagination import paginate
 from marketplace.rates import services as rates
 from vendors.models import Vendor
 from vendors.services import caller_vendor
@@ -218,7 +219,9 @@ def archive_product(session: Session, user: User, product_id: int) -> None:
 
 
 def vendor_products(session: Session, vendor_id: int, viewer: User | None, status: str | None,
-                    page: int, per_page: int) -> tuple[list[Product], int]:
+                    page: int, per_page: int) -> dict[str, Any]:
+    """A page of the vendor's products (`paginate`): active ones for everyone, all (or those of `status`) for
+    the vendor and admins."""
     vendor = session.get(Vendor, vendor_id)
     manager = viewer is not None and vendor is not None and (viewer.role == Role.ADMIN or vendor.owner_id == viewer.id)
     if vendor is None or (not vendor.is_public and not manager):
@@ -228,9 +231,7 @@ def vendor_products(session: Session, vendor_id: int, viewer: User | None, statu
         query = query.where(Product.status == ProductStatus.ACTIVE)
     elif status:
         query = query.where(Product.status == status)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    items = session.scalars(query.options(joinedload(Product.vendor), joinedload(Product.category))
-                            .order_by(Product.id).limit(per_page).offset((page - 1) * per_page))
-    return list(items), total
+    return paginate(session, query.options(joinedload(Product.vendor), joinedload(Product.category))
+                    .order_by(Product.id), page, per_page)
 
 

@@ -17,6 +17,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.kernel.extensions import db
 from marketplace.kernel.errors import Conflict, ErrorCode, Forbidden, Invalid, NotFound
 from marketplace.kernel.money import Money
+from marketplace.kernel.pagination import paginate
 from marketplace.rates import services as rates
 from vendors import msme, tax_ids
 from vendors.errors import VendorErrorCode
@@ -288,6 +289,4 @@ def review_queue(session: Session, status: str | None, page: int, per_page: int)
     query = select(Vendor)
     if status:
         query = query.where(Vendor.status == status)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    items = session.scalars(query.order_by(Vendor.created_at, Vendor.id).limit(per_page).offset((page - 1) * per_page))
-    return {"items": list(items), "total": total, "page": page, "per_page": per_page}
+    return paginate(session, query.order_by(Vendor.created_at, Vendor.id), page, per_page)

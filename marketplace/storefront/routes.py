@@ -92,11 +92,10 @@ class VendorProducts(MethodView):
     @blp.doc(security=OPTIONAL_AUTH)
     def get(self, args, vendor_id):
         """A vendor's products: active ones for everyone, all of them for the vendor and admins"""
-        items, total = services.vendor_products(db.session, vendor_id, optional_user(), args.get("status"),
-                                                args["page"], args["per_page"])
+        page = services.vendor_products(db.session, vendor_id, optional_user(), args.get("status"), args["page"],
+                                        args["per_page"])
         currency, locale = _currency(args), current_locale()
-        return {"items": [presenting.present_product(db.session, p, locale, currency) for p in items],
-                "total": total, "page": args["page"], "per_page": args["per_page"]}
+        return {**page, "items": [presenting.present_product(db.session, p, locale, currency) for p in page["items"]]}
 
 
 @blp.route("/search")
