@@ -1,4 +1,4 @@
-"""Pure catalog rules (no database): HS codes."""
+"""Pure catalog rules (no database): HS codes, and the orders a product listing can be sorted in."""
 from __future__ import annotations
 
 import re
@@ -6,6 +6,8 @@ import re
 HS_CODE = re.compile(r"^\d{6}$")
 #: Harmonized System chapters run 01-97; chapter 77 is reserved for future use.
 HS_CHAPTERS = frozenset(range(1, 98)) - {77}
+#: The orders shoppers may sort products in (`?sort=`); every search engine implements each of them.
+SORTS = ("relevance", "price_asc", "price_desc", "newest")
 
 
 def hs_code_problem(code: str) -> str | None:

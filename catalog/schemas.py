@@ -8,12 +8,10 @@ from flask import current_app
 from marshmallow import fields, validate
 
 from catalog.models import ProductStatus
-from catalog.rules import hs_code_problem
-from marketplace.storefront.search.engine import SORTS
+from catalog.rules import SORTS, hs_code_problem
 from marketplace.kernel.schemas import (
     BaseSchema,
     DecimalString,
-    LocaleArgs,
     MoneyField,
     MoneySchema,
     PageArgs,
@@ -214,30 +212,8 @@ class ProductSchema(BaseSchema):
     updated_at = fields.DateTime()
 
 
-class ViewArgs(LocaleArgs):
-    currency = fields.String(validate=supported_currency,
-                             metadata={"description": "Currency to show prices in (default: the base currency)."})
-
-
-class VendorProductsArgs(PageArgs):
-    currency = fields.String(validate=supported_currency)
-    status = fields.String(validate=validate.OneOf([s.value for s in ProductStatus]),
-                           metadata={"description": "Owner and admins only; the public sees active products."})
-
-
 class ProductPageSchema(PageSchema):
     items = fields.List(fields.Nested(ProductSchema), required=True)
-
-
-class CategorySchema(BaseSchema):
-    slug = fields.String()
-    name = fields.String()
-    parent = fields.String(allow_none=True)
-    children = fields.List(fields.Nested(lambda: CategorySchema()))
-
-
-class CategoryTreeSchema(BaseSchema):
-    items = fields.List(fields.Nested(CategorySchema), required=True)
 
 
 SLUG_PATTERN = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="A slug: lower-case letters, digits, dashes.")
@@ -285,12 +261,3 @@ class FacetsSchema(BaseSchema):
 
 class SearchResultSchema(ProductPageSchema):
     facets = fields.Nested(FacetsSchema, required=True)
-
-
-class SuggestArgs(LocaleArgs):
-    q = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    limit = fields.Integer(load_default=8, validate=validate.Range(min=1, max=20))
-
-
-class SuggestSchema(BaseSchema):
-    suggestions = fields.List(fields.String(), required=True)

@@ -4,19 +4,21 @@ from marketplace.kernel.openapi import Blueprint
 
 from catalog import services
 from catalog.schemas import (
-    CategoryTreeSchema,
     ProductCreateSchema,
     ProductPageSchema,
     ProductSchema,
     ProductUpdateSchema,
     SearchArgs,
     SearchResultSchema,
+)
+from marketplace.storefront import presenting
+from marketplace.storefront.schemas import (
+    CategoryTreeSchema,
     SuggestArgs,
     SuggestSchema,
     VendorProductsArgs,
     ViewArgs,
 )
-from marketplace.storefront import presenting
 from marketplace.storefront.search import services as search
 from marketplace.accounts.auth import auth_required, current_user, optional_user
 from marketplace.accounts.models import Role

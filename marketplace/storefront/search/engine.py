@@ -27,8 +27,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Protocol
 
-SORTS = ("relevance", "price_asc", "price_desc", "newest")
-
 
 @dataclass(frozen=True)
 class SearchQuery:
@@ -41,7 +39,7 @@ class SearchQuery:
     price_max_micros: int | None = None    # inclusive
     in_stock: bool | None = None
     campaign: str | None = None
-    sort: str = "relevance"
+    sort: str = "relevance"                # one of catalog.rules.SORTS
     page: int = 1
     per_page: int = 20
     price_ranges: tuple[tuple[int | None, int | None], ...] = ()   # facet buckets [from, to) in micros
