@@ -1,0 +1,113 @@
+"""The money of an order, as pure functions over plain values (no session, no ORM objects).
+
+Every line's unit price is the pricing function's answer in the shopper's currency (rounded half up); a
+line total is unit x quantity, exact; the order total is the exact sum of its lines. Each vendor's part is
+converted once into the vendor's currency at the rate locked in the order; commission is rounded half up
+and the net is the remainder, so net + commission = the vendor's subtotal. Refunds are spread over vendor
+orders pro rata to what each can still give back, never more than that, to the last minor unit.
+"""
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TypeVar
+
+from marketplace.kernel.money import Money, round_amount, sum_money
+
+K = TypeVar("K", bound=Hashable)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class VendorSplit:
+    """One vendor's part of an order: its subtotal in the shopper's currency, then in the vendor's, and
+    how that divides between the platform's commission and the vendor's net."""
+
+    subtotal: Money          # shopper's currency
+    vendor_subtotal: Money   # vendor's currency
+    commission: Money
+    net: Money
+
+
+@dataclass(frozen=True)
+class VendorShare:
+    """What a refund needs to know of one vendor order (amounts in the shopper's currency but `net`)."""
+
+    subtotal: Decimal
+    refunded: Decimal
+    rate: Decimal            # shopper -> vendor currency, locked at checkout
+    commission_rate: Decimal
+    net: Money               # vendor's currency
+
+    @property
+    def room(self) -> Decimal:
+        """What can still be refunded of this vendor's part."""
+        return max(self.subtotal - self.refunded, Decimal(0))
+
+
+def line_total(unit_price: Money, quantity: int) -> Money:
+    return unit_price * quantity
+
+
+def group_by(pairs: Iterable[tuple[K, T]]) -> dict[K, list[T]]:
+    """`(key, item)` pairs grouped by key, keys and items in the order first seen (one vendor order per
+    vendor, in the order the cart's lines name them)."""
+    groups: dict[K, list[T]] = {}
+    for key, item in pairs:
+        groups.setdefault(key, []).append(item)
+    return groups
+
+
+def subtotal(line_totals: Iterable[Money], currency: str) -> Money:
+    """The exact sum of a vendor's line totals (no rounding: each is already in minor units)."""
+    return sum_money(list(line_totals), currency)
+
+
+def vendor_split(subtotal_: Money, rate: Decimal, vendor_currency: str, commission_rate: Decimal) -> VendorSplit:
+    """Convert a vendor's subtotal once at `rate`; commission rounded half up, the net is the remainder."""
+    vendor_subtotal = subtotal_.converted(rate, vendor_currency)
+    commission = vendor_subtotal * commission_rate
+    return VendorSplit(subtotal=subtotal_, vendor_subtotal=vendor_subtotal, commission=commission,
+                       net=vendor_subtotal - commission)
+
+
+def order_total(subtotals: Iterable[Money], currency: str) -> Money:
+    return sum_money(list(subtotals), currency)
+
+
+def refundable(total: Decimal, refunded: Decimal, pending: Iterable[Decimal]) -> Decimal:
+    """What can still be refunded: what was paid, less what was refunded and what is pending; never below 0."""
+    return max(total - refunded - sum(pending, Decimal(0)), Decimal(0))
+
+
+def refund_shares(rooms: list[Decimal], amount: Decimal, currency: str) -> list[Decimal]:
+    """Split `amount` over parts that can each still refund `rooms[i]`, pro rata to those rooms and never
+    more than a room; rounding leftovers go, in order, to whoever still has room."""
+    total_room = sum(rooms, Decimal(0))
+    shares, remaining = [Decimal(0)] * len(rooms), amount
+    if total_room <= 0:
+        return shares
+    for index, room in enumerate(rooms):
+        share = min(room, remaining, round_amount(amount * room / total_room, currency))
+        shares[index], remaining = share, remaining - share
+    for index, room in enumerate(rooms):
+        extra = min(room - shares[index], remaining)
+        if extra > 0:
+            shares[index], remaining = shares[index] + extra, remaining - extra
+    return shares
+
+
+def net_refunded(part: VendorShare, refunded: Decimal, order_currency: str) -> Money:
+    """The vendor's net (vendor currency) that `refunded` (order currency) of its part takes back; all of it
+    when the part is refunded in full, so the vendor's ledger then nets to exactly zero."""
+    if refunded >= part.subtotal:
+        return part.net
+    gross = Money(refunded, order_currency).converted(part.rate, part.net.currency)
+    return gross - gross * part.commission_rate
+
+
+def refund_debit(part: VendorShare, share: Decimal, order_currency: str) -> Money:
+    """What refunding `share` more of a vendor's part takes off the vendor's net (the ledger's debit)."""
+    before = net_refunded(part, part.refunded, order_currency)
+    return net_refunded(part, part.refunded + share, order_currency) - before
