@@ -161,6 +161,8 @@ class OrderLine(db.Model):
     rate_source: Mapped[str] = mapped_column(String(32))
     rate_as_of: Mapped[str | None] = mapped_column(String(10))
     campaign: Mapped[dict | None] = mapped_column(JSON)
+    #: The campaign whose price the line got (also in `campaign`), indexed for the campaign's results.
+    campaign_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     order: Mapped[Order] = relationship(back_populates="lines")
     vendor_order: Mapped[VendorOrder] = relationship(back_populates="lines")

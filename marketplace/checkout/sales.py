@@ -21,7 +21,7 @@ def campaign_sales(session: Session, campaign_id: int) -> list[CampaignSale]:
                VendorOrder.refunded_amount)
         .join(Order, Order.id == OrderLine.order_id)
         .join(VendorOrder, VendorOrder.id == OrderLine.vendor_order_id)
-        .where(Order.status.in_(COUNTED), OrderLine.campaign["campaign_id"].as_integer() == campaign_id)).all()
+        .where(Order.status.in_(COUNTED), OrderLine.campaign_id == campaign_id)).all()
     sales = []
     for (order_id, quantity, line_total, list_price, unit_price, currency, vendor_id, subtotal,
          refunded_total) in rows:

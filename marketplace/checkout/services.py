@@ -165,7 +165,8 @@ def place_order(session: Session, user: User, data: dict[str, Any], record: Idem
                              original_price_amount=product.price_amount, original_currency=product.price_currency,
                              rate=cross.rate, rate_source=cross.source,
                              rate_as_of=cross.as_of.isoformat() if cross.as_of else None,
-                             campaign=entry["campaign"])
+                             campaign=entry["campaign"],
+                             campaign_id=entry["campaign"]["campaign_id"] if entry["campaign"] else None)
             order.lines.append(line)
             by_vendor[product.vendor_id].append(line)
         total = Money.zero(currency)
