@@ -25,7 +25,7 @@ from marketplace.rates import routes as rates_routes
 from marketplace.rates.cli import fx_cli
 from marketplace.storefront import routes as storefront_routes
 from marketplace.storefront.cli import search_cli
-from marketplace.storefront.search.services import init_search
+from marketplace.storefront.search.startup import init_search
 from promotions import report, routes as promotions_routes, services as promotions
 from vendors import routes as vendors_routes, services as vendor_services
 

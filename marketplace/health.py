@@ -6,6 +6,7 @@ from sqlalchemy import text
 from marketplace.kernel import outbox
 from marketplace.kernel.extensions import db
 from marketplace.kernel.schemas import BaseSchema
+from marketplace.storefront.search.backend import health as search_health
 
 blp = Blueprint("health", __name__, description="Service health")
 
@@ -48,8 +49,6 @@ class Health(MethodView):
     @blp.response(200, HealthSchema)
     def get(self):
         """Database, search engine and outbox state"""
-        from marketplace.storefront.search.services import health as search_health
-
         database = database_health()
         search = search_health()
         backlog = outbox.backlog(db.session) if database["status"] == "ok" else None

@@ -2,7 +2,7 @@ from flask import Response, current_app
 from flask.views import MethodView
 
 from catalog.schemas import SearchResultSchema
-from marketplace.storefront.search import services as search
+from marketplace.storefront.search import cache as search
 from marketplace.accounts.auth import auth_required, current_user, optional_user
 from marketplace.accounts.models import Role
 from marketplace.kernel.extensions import db

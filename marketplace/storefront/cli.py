@@ -1,7 +1,7 @@
 import click
 from flask.cli import AppGroup
 
-from marketplace.storefront.search import services as search
+from marketplace.storefront.search import backend, indexing
 from marketplace.kernel.extensions import db
 
 search_cli = AppGroup("search", help="Search index.")
@@ -10,7 +10,7 @@ search_cli = AppGroup("search", help="Search index.")
 @search_cli.command("reindex")
 def reindex() -> None:
     """Rebuild the search index beside the live one, then swap (searches and writes go on)."""
-    total = search.count_public(db.session)
+    total = indexing.count_public(db.session)
     with click.progressbar(length=total, label=f"Indexing {total} products", show_pos=True) as bar:
-        indexed = search.reindex(db.session, progress=bar.update)
-    click.echo(f"reindexed {indexed} products into the {search.engine().name} engine")
+        indexed = indexing.reindex(db.session, progress=bar.update)
+    click.echo(f"reindexed {indexed} products into the {backend.engine().name} engine")

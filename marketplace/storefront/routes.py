@@ -19,7 +19,7 @@ from marketplace.storefront.schemas import (
     VendorProductsArgs,
     ViewArgs,
 )
-from marketplace.storefront.search import services as search
+from marketplace.storefront.search import cache as search_cache, querying
 from marketplace.accounts.auth import auth_required, current_user, optional_user
 from marketplace.accounts.models import Role
 from marketplace.kernel.extensions import db
@@ -107,7 +107,7 @@ class Search(MethodView):
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def get(self, args):
         """Search public products in any supported language, with facets"""
-        return Response(search.rendered(db.session, args, current_locale()), mimetype="application/json")
+        return Response(search_cache.rendered(db.session, args, current_locale()), mimetype="application/json")
 
 
 @blp.route("/search/suggest")
@@ -117,4 +117,4 @@ class Suggest(MethodView):
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def get(self, args):
         """Title completions for a prefix (cheap enough for every keystroke)"""
-        return {"suggestions": search.suggest(args["q"], current_locale(), args["limit"])}
+        return {"suggestions": querying.suggest(args["q"], current_locale(), args["limit"])}

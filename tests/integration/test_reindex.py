@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from catalog import services as catalog
-from marketplace.storefront.search import services as search_services
+from marketplace.storefront.search import indexing
 from marketplace.storefront.search.engine import SearchQuery
 from marketplace.kernel import clock, outbox
 from marketplace.accounts.models import User
@@ -149,7 +149,7 @@ def test_a_reindex_keeps_versions_so_older_documents_stay_ignored(app, client, r
 def test_a_product_created_while_the_documents_are_read_is_not_lost(app, client, vendor, other_process, monkeypatch):
     existing = [create_product(client, vendor)["id"] for _ in range(3)]
     created: list[int] = []
-    original = search_services.public_documents
+    original = indexing.public_documents
 
     def documents_with_a_write_in_the_middle(session, table, batch: int = 1000) -> Iterator[dict[str, Any]]:
         for n, doc in enumerate(original(session, table, batch)):
@@ -157,9 +157,9 @@ def test_a_product_created_while_the_documents_are_read_is_not_lost(app, client,
                 created.append(other_process.create("Written mid-scan"))
             yield doc
 
-    monkeypatch.setattr(search_services, "public_documents", documents_with_a_write_in_the_middle)
+    monkeypatch.setattr(indexing, "public_documents", documents_with_a_write_in_the_middle)
     with app.app_context():
-        count = search_services.reindex(db.session)
+        count = indexing.reindex(db.session)
         db.session.remove()
 
     assert count >= 3
@@ -176,7 +176,7 @@ def test_a_product_created_before_the_swap_is_not_lost(app, client, vendor, othe
         created.append(other_process.create("Written before the swap"))
 
     with app.app_context():
-        search_services.reindex(db.session, progress=write_before_swap)
+        indexing.reindex(db.session, progress=write_before_swap)
         db.session.remove()
 
     assert created and set(indexed(app)) == {existing, created[0]}
@@ -193,7 +193,7 @@ def test_changes_and_removals_during_a_reindex_end_in_the_latest_state(app, clie
         other_process.archive(archived)
 
     with app.app_context():
-        search_services.reindex(db.session, progress=write_before_swap)
+        indexing.reindex(db.session, progress=write_before_swap)
         db.session.remove()
 
     assert indexed(app) == {changed: 2}
@@ -228,7 +228,7 @@ def test_a_write_whose_transaction_began_before_the_reindex_is_not_lost(app, cli
             outbox.drain(slow)
 
         try:
-            search_services.reindex(db.session, progress=commit_before_swap)
+            indexing.reindex(db.session, progress=commit_before_swap)
         finally:
             db.session.remove()
         slow_id = product.id
@@ -250,7 +250,7 @@ def test_searches_answer_from_the_old_index_during_a_reindex_and_the_new_one_aft
         during.append([doc["id"] for doc in hits])
 
     with app.app_context():
-        search_services.reindex(db.session, progress=search_meanwhile)
+        indexing.reindex(db.session, progress=search_meanwhile)
         db.session.remove()
 
     assert during == [[old]]

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from marketplace.storefront.search import services as search_services
-from marketplace.storefront.search.services import ResponseCache
+from marketplace.storefront.search import cache as search_cache
+from marketplace.storefront.search.cache import ResponseCache
 from marketplace.kernel import clock
 
 
@@ -23,8 +23,8 @@ class Versions:
 
 def test_the_pricing_version_is_asked_again_after_the_interval_or_when_the_clock_moves(monkeypatch):
     versions, ticks = Versions(), [1000.0]
-    monkeypatch.setattr(search_services.pricing, "pricing_version", versions)
-    monkeypatch.setattr(search_services.time, "monotonic", lambda: ticks[0])
+    monkeypatch.setattr(search_cache.pricing, "pricing_version", versions)
+    monkeypatch.setattr(search_cache.time, "monotonic", lambda: ticks[0])
     start = datetime(2026, 11, 11, 12, 0, tzinfo=UTC)
     cache = ResponseCache(16, recheck=1.0)
     try:
@@ -42,6 +42,6 @@ def test_the_pricing_version_is_asked_again_after_the_interval_or_when_the_clock
 
 def test_with_no_interval_every_answer_asks(monkeypatch):
     versions = Versions()
-    monkeypatch.setattr(search_services.pricing, "pricing_version", versions)
+    monkeypatch.setattr(search_cache.pricing, "pricing_version", versions)
     cache = ResponseCache(16, recheck=0.0)
     assert [cache.pricing_version(None) for _ in range(3)] == [(1,), (2,), (3,)]
