@@ -21,7 +21,7 @@ from marketplace.kernel.money import Money
 from marketplace.kernel.pagination import paginate
 from marketplace.rates import services as rates
 from vendors.models import Vendor
-from vendors.services import caller_vendor
+from vendors.services import caller_vendor, can_see_private
 
 
 # -- reading helpers ---------------------------------------------------------
@@ -223,7 +223,7 @@ def vendor_products(session: Session, vendor_id: int, viewer: User | None, statu
     """A page of the vendor's products (`paginate`): active ones for everyone, all (or those of `status`) for
     the vendor and admins."""
     vendor = session.get(Vendor, vendor_id)
-    manager = viewer is not None and vendor is not None and (viewer.role == Role.ADMIN or vendor.owner_id == viewer.id)
+    manager = vendor is not None and can_see_private(vendor, viewer)
     if vendor is None or (not vendor.is_public and not manager):
         raise NotFound(CatalogErrorCode.PRODUCT_NOT_FOUND, _("No such vendor."))
     query = select(Product).where(Product.vendor_id == vendor_id)
