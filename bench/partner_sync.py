@@ -58,7 +58,7 @@ def setup(app):
     from marketplace.accounts import services as accounts
     from marketplace.kernel.extensions import db
     from marketplace.kernel.money import Money
-    from marketplace.partners import services as partners
+    from marketplace.partners import keys as partners
     from marketplace.partners.models import PartnerVendorGrant
     from marketplace.rates import feeds
     from marketplace.rates import services as rates
@@ -95,7 +95,7 @@ def raw_insert(app, items: list[dict], partner_id: int, batch: int) -> float:
     from marketplace.kernel.extensions import db
     from marketplace.kernel.money import Money
     from marketplace.partners.models import PartnerListing
-    from marketplace.partners.services import _listing_content, content_hash
+    from marketplace.partners.content import content_hash, listing_content
 
     with app.app_context():
         category_id = db.session.query(Category.id).filter(Category.slug == "tea").scalar()
@@ -119,7 +119,7 @@ def raw_insert(app, items: list[dict], partner_id: int, batch: int) -> float:
                 conn.execute(insert(PartnerListing.__table__), [
                     {"partner_id": partner_id, "external_id": it["external_id"], "product_id": product_id,
                      "vendor_id": it["vendor_id"], "version": 1, "created_at": stamp, "updated_at": stamp,
-                     "content_hash": content_hash(_listing_content({**it, "price": Money(Decimal(it["price"]["amount"]),
+                     "content_hash": content_hash(listing_content({**it, "price": Money(Decimal(it["price"]["amount"]),
                                                                                           it["price"]["currency"])}))}
                     for it, product_id in zip(chunk, ids)])
         return time.perf_counter() - started

@@ -19,7 +19,7 @@ from marketplace.kernel.db_events import register_sqlite_pragmas
 from marketplace.kernel.extensions import api, babel, db, limiter, migrate
 from marketplace.kernel.i18n import init_i18n, select_locale
 from marketplace.kernel.openapi import IdConverter
-from marketplace.partners import routes as partners_routes, services as partners, webhooks as partner_webhooks
+from marketplace.partners import jobs as partner_jobs, routes as partners_routes, webhooks as partner_webhooks
 from marketplace.partners.cli import partners_cli
 from marketplace.rates import routes as rates_routes
 from marketplace.rates.cli import fx_cli
@@ -109,7 +109,7 @@ def register_jobs(app: Flask) -> None:
     worker.register(app, "expire-reservations", checkout.expire_reservations)
     worker.register(app, "transfer-payouts", checkout.transfer_payouts)
     worker.register(app, "sweep-idempotency-keys", idempotency.sweep)
-    worker.register(app, "partner-sync-jobs", partners.process_sync_jobs)
+    worker.register(app, "partner-sync-jobs", partner_jobs.process_sync_jobs)
     worker.register(app, "partner-webhooks", partner_webhooks.send_due)
     worker.register(app, "announce-campaigns", promotions.announce)
 

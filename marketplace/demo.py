@@ -21,6 +21,7 @@ from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role, User
 from marketplace.kernel.extensions import db
 from marketplace.kernel.money import Money
+from marketplace.partners.keys import ensure_demo_partner
 from marketplace.rates import feeds
 from marketplace.rates import services as rates
 from catalog import services as catalog
@@ -168,8 +169,6 @@ def seed_demo_command() -> None:
     campaign = ensure_campaign(users[Role.CAMPAIGN_MANAGER], by_country)
     click.echo(f"campaign: {campaign.slug} ({campaign.status()}), "
                f"{sum(1 for e in campaign.enrollments if e.status == 'enrolled')} products enrolled")
-    from marketplace.partners.services import ensure_demo_partner
-
     partner, partner_key = ensure_demo_partner(db.session, [v.id for v in by_country.values()])
     click.echo(f"partner: {partner.name} (id {partner.id}, authorized by every demo vendor) "
                f"API key {partner_key} (derived from SECRET_KEY: the same on every run)")

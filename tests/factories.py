@@ -115,7 +115,7 @@ class Factory:
                 vendors: tuple[dict, ...] | list[dict] = ()) -> dict[str, Any]:
         """A partner with an API key (all scopes unless `scopes`), authorized through the API by each of
         `vendors` (dicts from `vendor()`). Gives {"id", "name", "key", "headers"}."""
-        from marketplace.partners import services as partners
+        from marketplace.partners import keys as partners
 
         with self.app.app_context():
             partner, key = partners.create_partner(db.session, name or f"Partner {next(_counter)}", scopes)

@@ -6,7 +6,7 @@ from flask.cli import AppGroup
 
 from marketplace.kernel.errors import DomainError
 from marketplace.kernel.extensions import db
-from marketplace.partners import services
+from marketplace.partners import keys
 from marketplace.partners.models import ALL_SCOPES
 
 partners_cli = AppGroup("partners", help="Partners of the partner API and their API keys.")
@@ -31,7 +31,7 @@ def _echo_key(key: str) -> None:
 def create(name: str, scopes: tuple[str, ...]) -> None:
     """Create a partner and its first API key."""
     try:
-        partner, key = services.create_partner(db.session, name, scopes)
+        partner, key = keys.create_partner(db.session, name, scopes)
     except DomainError as error:
         _fail(error)
     click.echo(f"partner {partner.id}: {partner.name}")
@@ -41,7 +41,7 @@ def create(name: str, scopes: tuple[str, ...]) -> None:
 @partners_cli.command("list")
 def list_partners() -> None:
     """Partners and how many active keys each has."""
-    for partner, active in services.list_partners(db.session):
+    for partner, active in keys.list_partners(db.session):
         click.echo(f"{partner.id}\t{partner.name}\t{active} active key(s)")
 
 
@@ -51,7 +51,7 @@ def list_partners() -> None:
 def create_key(partner_id: int, scopes: tuple[str, ...]) -> None:
     """Give a partner another API key (e.g. to rotate: create, deploy, revoke the old one)."""
     try:
-        row, key = services.create_key(db.session, partner_id, scopes)
+        row, key = keys.create_key(db.session, partner_id, scopes)
     except DomainError as error:
         _fail(error)
     click.echo(f"key {row.id} ({row.prefix}) for partner {partner_id}, scopes: {', '.join(row.scopes)}")
@@ -66,7 +66,7 @@ def revoke_key(key_id: int | None, prefix: str | None) -> None:
     if (key_id is None) == (prefix is None):
         raise click.UsageError("Give exactly one of --key-id and --prefix.")
     try:
-        row = services.revoke_key(db.session, key_id=key_id, prefix=prefix)
+        row = keys.revoke_key(db.session, key_id=key_id, prefix=prefix)
     except DomainError as error:
         _fail(error)
     click.echo(f"revoked key {row.id} ({row.prefix}) of partner {row.partner_id}")
@@ -76,7 +76,7 @@ def revoke_key(key_id: int | None, prefix: str | None) -> None:
 @click.option("--partner", "partner_id", required=True, type=int, help="The partner's id.")
 def list_keys(partner_id: int) -> None:
     """A partner's keys (prefixes, scopes, state, last use; secrets are never stored)."""
-    for row in services.list_keys(db.session, partner_id):
+    for row in keys.list_keys(db.session, partner_id):
         state = f"revoked {row.revoked_at.isoformat()}" if row.revoked_at else "active"
         used = f"last used {row.last_used_at.isoformat()}" if row.last_used_at else "never used"
         click.echo(f"{row.id}\t{row.prefix}\t{','.join(row.scopes)}\t{state}\t{used}")

@@ -13,7 +13,8 @@ from marketplace.accounts.auth import auth_required, current_user
 from marketplace.accounts.models import Role
 from marketplace.kernel.extensions import api, db, limiter
 from marketplace.kernel.openapi import Blueprint
-from marketplace.partners import services, webhooks
+from marketplace.partners import feed, grants, jobs, listings, webhooks
+from marketplace.partners.results import summary
 from marketplace.partners.auth import (
     SECURITY_SCHEME,
     current_partner,
@@ -114,7 +115,7 @@ def _idempotent_upload(create):
 
 
 def _sync_answer(results: list[dict]) -> dict:
-    return {"results": results, "summary": services.summary(results)}
+    return {"results": results, "summary": summary(results)}
 
 
 @blp.route("/partner/me")
@@ -142,7 +143,7 @@ class Listings(MethodView):
         vendors that have not authorized the partner are `error`
         (`vendor_not_authorized`)."""
         partner_id = current_partner().partner_id
-        return _idempotent(lambda: _sync_answer(services.sync_listings(db.session, partner_id, data["listings"])))
+        return _idempotent(lambda: _sync_answer(listings.sync_listings(db.session, partner_id, data["listings"])))
 
     @partner_required(blp, Scope.LISTINGS_WRITE)
     @blp.arguments(ListingUpdatesSchema)
@@ -151,7 +152,7 @@ class Listings(MethodView):
     def patch(self, data):
         """Change stock and/or price of up to 1000 listings by external_id; one result per update"""
         partner_id = current_partner().partner_id
-        return _idempotent(lambda: _sync_answer(services.update_listings(db.session, partner_id, data["updates"])))
+        return _idempotent(lambda: _sync_answer(listings.update_listings(db.session, partner_id, data["updates"])))
 
     @partner_required(blp, Scope.LISTINGS_READ)
     @blp.arguments(FeedArgs, location="query")
@@ -168,7 +169,7 @@ class Listings(MethodView):
         changes. A change shows as soon as it has committed (on PostgreSQL,
         once every transaction that started writing before it has finished).
         Listings of vendors that withdrew their authorization are left out."""
-        return services.listing_feed(db.session, current_partner().partner_id, args.get("updated_since"),
+        return feed.listing_feed(db.session, current_partner().partner_id, args.get("updated_since"),
                                      args.get("cursor"), args["limit"],
                                      timedelta(seconds=current_app.config["PARTNER_FEED_SETTLE_SECONDS"]))
 
@@ -180,7 +181,7 @@ class ListingItem(MethodView):
     @problem_response(blp, 404, "No listing with this external_id")
     def delete(self, external_id):
         """Archive the listing's product (it leaves search and the public catalog)"""
-        services.archive_listing(db.session, current_partner().partner_id, external_id)
+        listings.archive_listing(db.session, current_partner().partner_id, external_id)
 
 
 @blp.route("/partner/listings/jobs")
@@ -204,14 +205,14 @@ class ListingJobs(MethodView):
                                        field="Content-Type")
         partner_id, max_lines = current_partner().partner_id, current_app.config["PARTNER_JOB_MAX_LINES"]
         return _idempotent_upload(
-            lambda stream, record: services.create_job(db.session, partner_id, stream, max_lines, record))
+            lambda stream, record: jobs.create_job(db.session, partner_id, stream, max_lines, record))
 
     @partner_required(blp, Scope.LISTINGS_READ)
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, JobPageSchema)
     def get(self, args):
         """The partner's sync jobs, newest first"""
-        return services.jobs_of(db.session, current_partner().partner_id, args["page"], args["per_page"])
+        return jobs.jobs_of(db.session, current_partner().partner_id, args["page"], args["per_page"])
 
 
 @blp.route("/partner/listings/jobs/<id:job_id>")
@@ -222,8 +223,8 @@ class ListingJob(MethodView):
     @problem_response(blp, 404, "No such job (or another partner's)")
     def get(self, args, job_id):
         """A sync job's progress and its per-line results (paginated; `status=error` for the failures)"""
-        job = services.own_job(db.session, current_partner().partner_id, job_id)
-        return services.job_results(db.session, job, args.get("status"), args["page"], args["per_page"])
+        job = jobs.own_job(db.session, current_partner().partner_id, job_id)
+        return jobs.job_results(db.session, job, args.get("status"), args["page"], args["per_page"])
 
 
 @blp.route("/partner/webhooks")
@@ -291,7 +292,7 @@ class VendorPartners(MethodView):
     @grants_blp.alt_response(404, response="NOT_FOUND")
     def post(self, data, vendor_id):
         """Authorize a partner to manage this vendor's listings and hear about its orders (the vendor's owner)"""
-        grant, created = services.grant_partner(db.session, current_user(), vendor_id, data["partner_id"])
+        grant, created = grants.grant_partner(db.session, current_user(), vendor_id, data["partner_id"])
         return grant, 201 if created else 200
 
     @auth_required(grants_blp, Role.VENDOR)
@@ -299,7 +300,7 @@ class VendorPartners(MethodView):
     @grants_blp.alt_response(404, response="NOT_FOUND")
     def get(self, vendor_id):
         """The partners this vendor has authorized (the vendor's owner)"""
-        return {"items": services.vendor_grants(db.session, current_user(), vendor_id)}
+        return {"items": grants.vendor_grants(db.session, current_user(), vendor_id)}
 
 
 @grants_blp.route("/vendors/<id:vendor_id>/partners/<id:partner_id>")
@@ -309,4 +310,4 @@ class VendorPartnerItem(MethodView):
     @grants_blp.alt_response(404, response="NOT_FOUND")
     def delete(self, vendor_id, partner_id):
         """Withdraw a partner's authorization (its writes for this vendor fail from now on)"""
-        services.revoke_grant(db.session, current_user(), vendor_id, partner_id)
+        grants.revoke_grant(db.session, current_user(), vendor_id, partner_id)

@@ -19,7 +19,7 @@ from flask_migrate import upgrade
 from config import DevelopmentConfig
 from marketplace.app import create_app
 from marketplace.kernel.extensions import db
-from marketplace.partners import services
+from marketplace.partners import keys
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -32,7 +32,7 @@ def main(db_url: str, storage_uri: str, key_prefix: str, mode: str, *args: str) 
     if mode == "setup":
         with app.app_context():
             upgrade(directory=str(ROOT / "migrations"))
-            _partner, key = services.create_partner(db.session, "Rate limit test partner")
+            _partner, key = keys.create_partner(db.session, "Rate limit test partner")
         print(key)
         return
     key, count = args

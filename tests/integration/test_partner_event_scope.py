@@ -9,7 +9,7 @@ import pytest
 
 from marketplace.kernel import events
 from marketplace.kernel.extensions import db
-from marketplace.partners import services as partners
+from marketplace.partners import keys as partners
 from tests.api.test_checkout import buy, confirm_payment
 from tests.api.test_partner_listings import listing, sync
 from tests.api.test_products import create_product

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from marketplace.partners import services
+from marketplace.partners import jobs, listings
 from tests.integration.test_partner_jobs import job, ndjson, upload
 from tests.api.test_partner_listings import listing, partner, vendor  # noqa: F401 (fixtures)
 
@@ -54,14 +54,14 @@ def test_hostile_lines_are_invalid_lines_and_every_queued_job_still_runs(client,
 
 def test_a_line_whose_processing_fails_is_an_invalid_line_and_the_job_goes_on(client, runner, vendor, partner,
                                                                               monkeypatch):
-    real = services._sync_items
+    real = listings._sync_items
 
     def failing(session, partner_id, valid, results):
         if any(data["external_id"] == "boom" for _index, data in valid):
             raise RuntimeError("unexpected")
         return real(session, partner_id, valid, results)
 
-    monkeypatch.setattr(services, "_sync_items", failing)
+    monkeypatch.setattr(listings, "_sync_items", failing)
     job_id = upload(client, partner, ndjson(listing(vendor, "a"), listing(vendor, "boom"),
                                             listing(vendor, "b"))).get_json()["id"]
 
@@ -79,15 +79,15 @@ def test_a_job_that_cannot_go_on_fails_with_its_reason_and_never_blocks_the_othe
     other = make.partner(vendors=[vendor])
     broken = upload(client, partner, ndjson(listing(vendor, "x"))).get_json()["id"]
     fine = upload(client, other, ndjson(listing(vendor, "y"))).get_json()["id"]
-    real = services._job_chunk
+    real = jobs._job_chunk
 
     def chunk(session, job_id, partner_id, lines):
         if job_id == broken:
             raise MemoryError("no room")
         return real(session, job_id, partner_id, lines)
 
-    monkeypatch.setattr(services, "_job_chunk", chunk)
-    monkeypatch.setattr(services, "_job_line_by_line", lambda *args: (_ for _ in ()).throw(OSError("disk")))
+    monkeypatch.setattr(jobs, "_job_chunk", chunk)
+    monkeypatch.setattr(jobs, "_job_line_by_line", lambda *args: (_ for _ in ()).throw(OSError("disk")))
 
     work(runner)
 

@@ -10,14 +10,9 @@ import pytest
 from marketplace.kernel.errors import Invalid
 from marketplace.kernel.money import Money
 from marketplace.partners.auth import KEY_PATTERN, generate_key, hash_key
-from marketplace.partners.services import (
-    canonical_content,
-    content_hash,
-    decode_cursor,
-    demo_key,
-    encode_cursor,
-    parse_scopes,
-)
+from marketplace.partners.content import canonical_content, content_hash
+from marketplace.partners.feed import decode_cursor, encode_cursor
+from marketplace.partners.keys import demo_key, parse_scopes
 from marketplace.partners.webhooks import sign
 
 

@@ -1,0 +1,15 @@
+"""The partner events by name (the kernel's `events.TYPES`) and the key scope a partner needs to hear each.
+
+Partners publish `listing.updated`; checkout publishes the `order.*` events and promotions the
+`campaign.*` ones, all on the kernel's one outbox topic (`marketplace.kernel.events.TOPIC`).
+"""
+from __future__ import annotations
+
+from marketplace.partners.models import Scope
+
+LISTING_UPDATED = "listing.updated"
+
+#: Which key scope a subscription to each event needs (None: any active key).
+EVENT_SCOPES = {"order.created": Scope.ORDERS_READ, "order.paid": Scope.ORDERS_READ,
+                "order.cancelled": Scope.ORDERS_READ, "order.refunded": Scope.ORDERS_READ,
+                LISTING_UPDATED: Scope.LISTINGS_READ, "campaign.started": None, "campaign.ended": None}
