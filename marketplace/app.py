@@ -11,7 +11,7 @@ from config import Config, ProductionConfig, config_for_env
 from marketplace import health
 from marketplace.accounts import routes as accounts_routes
 from marketplace.accounts.cli import users_cli
-from marketplace.checkout import routes as checkout_routes, sales as checkout_sales, services as checkout
+from marketplace.checkout import fulfilment, payouts, routes as checkout_routes, sales as checkout_sales
 from marketplace.checkout.payments import build_provider
 from marketplace.demo import seed_demo_command
 from marketplace.kernel import errors, events, idempotency, outbox, worker
@@ -106,8 +106,8 @@ def register_listeners(app: Flask) -> None:
 
 def register_jobs(app: Flask) -> None:
     """Periodic work the `flask worker` command runs."""
-    worker.register(app, "expire-reservations", checkout.expire_reservations)
-    worker.register(app, "transfer-payouts", checkout.transfer_payouts)
+    worker.register(app, "expire-reservations", fulfilment.expire_reservations)
+    worker.register(app, "transfer-payouts", payouts.transfer_payouts)
     worker.register(app, "sweep-idempotency-keys", idempotency.sweep)
     worker.register(app, "partner-sync-jobs", partner_jobs.process_sync_jobs)
     worker.register(app, "partner-webhooks", partner_webhooks.send_due)

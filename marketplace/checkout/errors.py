@@ -1,5 +1,7 @@
 from enum import StrEnum
 
+from marketplace.kernel.errors import DomainError
+
 
 class CheckoutErrorCode(StrEnum):
     CART_EMPTY = "cart_empty"
@@ -14,3 +16,9 @@ class CheckoutErrorCode(StrEnum):
     UNSUPPORTED_PAYMENT_CURRENCY = "unsupported_payment_currency"
     INVALID_WEBHOOK = "invalid_webhook_signature"
     NO_VENDOR_PROFILE = "no_vendor_profile"
+
+
+class PaymentUnavailable(DomainError):
+    """The payment provider refused or did not answer: a 502 (retry with the same Idempotency-Key)."""
+
+    status = 502

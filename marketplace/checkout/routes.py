@@ -5,7 +5,7 @@ from marketplace.kernel import idempotency
 from marketplace.accounts.auth import auth_required, current_user
 from marketplace.accounts.models import Role
 from marketplace.checkout import cart as carts
-from marketplace.checkout import services
+from marketplace.checkout import fulfilment, orders, paying, payouts, placing, refunds, webhooks
 from marketplace.checkout.errors import CheckoutErrorCode
 from marketplace.checkout.payments.base import InvalidSignature
 from marketplace.checkout.schemas import (
@@ -97,7 +97,7 @@ class Checkout(MethodView):
         key = idempotency.request_key()
 
         def action(record):
-            order = services.checkout(db.session, user, data, record)
+            order = placing.checkout(db.session, user, data, record)
             return 201, CheckoutResultSchema().dump({"order": order, "payment": order.payment})
 
         status, body = idempotency.run(db.session, f"user:{user.id}", key, request.get_json(), action)
@@ -111,8 +111,7 @@ class Orders(MethodView):
     @blp.response(200, OrderPageSchema)
     def get(self, args):
         """The caller's orders, newest first"""
-        items, total = services.orders_of(db.session, current_user(), args["page"], args["per_page"])
-        return {"items": items, "total": total, "page": args["page"], "per_page": args["per_page"]}
+        return orders.orders_of(db.session, current_user(), args["page"], args["per_page"])
 
 
 @blp.route("/orders/<id:order_id>")
@@ -122,7 +121,7 @@ class OrderItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, order_id):
         """One of the caller's orders"""
-        return services.order_for(db.session, current_user(), order_id)
+        return orders.order_for(db.session, current_user(), order_id)
 
 
 @blp.route("/orders/<id:order_id>/cancel")
@@ -133,7 +132,7 @@ class OrderCancel(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, order_id):
         """Cancel an order that is not paid yet (its stock is released)"""
-        return services.cancel_by_shopper(db.session, current_user(), order_id)
+        return fulfilment.cancel_by_shopper(db.session, current_user(), order_id)
 
 
 @blp.route("/orders/<id:order_id>/payment/confirm")
@@ -146,7 +145,7 @@ class ManualPaymentConfirm(MethodView):
         """Mark an order paid (only with PAYMENT_PROVIDER=manual; 404 otherwise)"""
         if current_app.config["PAYMENT_PROVIDER"] != "manual":
             raise NotFound(ErrorCode.NOT_FOUND, "Manual payment confirmation exists only with the manual provider.")
-        return services.confirm_manual_payment(db.session, current_user(), order_id)
+        return paying.confirm_manual_payment(db.session, current_user(), order_id)
 
 
 @blp.route("/orders/<id:order_id>/refunds")
@@ -159,7 +158,7 @@ class OrderRefunds(MethodView):
     @blp.alt_response(502, response="BAD_GATEWAY")
     def post(self, data, order_id):
         """Refund the whole order or one vendor order, through the payment provider"""
-        return services.refund(db.session, current_user(), order_id, data.get("vendor_order_id"),
+        return refunds.refund(db.session, current_user(), order_id, data.get("vendor_order_id"),
                                data.get("amount"), data.get("reason"))
 
 
@@ -170,9 +169,8 @@ class VendorOrders(MethodView):
     @blp.response(200, VendorOrderPageSchema)
     def get(self, args):
         """The caller's vendor orders (never another vendor's)"""
-        items, total = services.vendor_orders_of(db.session, current_user(), args.get("status"), args["page"],
-                                                 args["per_page"])
-        return {"items": items, "total": total, "page": args["page"], "per_page": args["per_page"]}
+        return orders.vendor_orders_of(db.session, current_user(), args.get("status"), args["page"],
+                                       args["per_page"])
 
 
 @blp.route("/vendor/orders/<id:vendor_order_id>/ship")
@@ -184,7 +182,7 @@ class VendorOrderShip(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data, vendor_order_id):
         """Ship a paid vendor order, with carrier and tracking number"""
-        return services.ship(db.session, current_user(), vendor_order_id, data["carrier"], data["tracking_number"])
+        return fulfilment.ship(db.session, current_user(), vendor_order_id, data["carrier"], data["tracking_number"])
 
 
 @blp.route("/vendor/orders/<id:vendor_order_id>/deliver")
@@ -195,7 +193,7 @@ class VendorOrderDeliver(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, vendor_order_id):
         """Mark a shipped vendor order delivered (the order completes when every part is)"""
-        return services.deliver(db.session, current_user(), vendor_order_id)
+        return fulfilment.deliver(db.session, current_user(), vendor_order_id)
 
 
 @blp.route("/vendor/payouts")
@@ -205,7 +203,7 @@ class VendorPayouts(MethodView):
     @blp.response(200, PayoutPageSchema)
     def get(self, args):
         """The caller's payout ledger (vendor currency) and balances"""
-        return services.payouts_of(db.session, current_user(), args["page"], args["per_page"])
+        return payouts.payouts_of(db.session, current_user(), args["page"], args["per_page"])
 
 
 @blp.route("/payments/stripe/webhook")
@@ -218,7 +216,7 @@ class StripeWebhook(MethodView):
         if current_app.config["PAYMENT_PROVIDER"] != "stripe":
             raise NotFound(ErrorCode.NOT_FOUND, "Stripe webhooks are accepted only with PAYMENT_PROVIDER=stripe.")
         try:
-            result = services.handle_webhook(db.session, request.get_data(), request.headers.get("Stripe-Signature"))
+            result = webhooks.handle_webhook(db.session, request.get_data(), request.headers.get("Stripe-Signature"))
         except InvalidSignature as error:
             raise BadRequest(CheckoutErrorCode.INVALID_WEBHOOK, str(error) or "Invalid signature.") from None
         return {"result": result}

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from marketplace.kernel import clock, idempotency
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import User
-from marketplace.checkout import services
+from marketplace.checkout import placing
 from marketplace.kernel.extensions import db as _db
 from marketplace.kernel.idempotency import IdempotencyRecord
 from marketplace.kernel.money import minor_units
@@ -419,7 +419,7 @@ def test_a_checkout_that_crashed_after_placing_its_order_resumes_it_with_the_sam
     clock.freeze(start)
     add_to_cart(client, market.shopper, market.tea["id"], 2)
     add_to_cart(client, market.shopper, market.shawl["id"], 1)
-    real_ensure_payment = services.ensure_payment
+    real_ensure_payment = placing.ensure_payment
     calls = []
 
     def crash_once(session, order):
@@ -428,7 +428,7 @@ def test_a_checkout_that_crashed_after_placing_its_order_resumes_it_with_the_sam
             raise RuntimeError("the worker died between placing the order and starting its payment")
         return real_ensure_payment(session, order)
 
-    monkeypatch.setattr(services, "ensure_payment", crash_once)
+    monkeypatch.setattr(placing, "ensure_payment", crash_once)
     key, body = new_key(), checkout_body()
     try:
         crashed = post_checkout(client, market.shopper, body, key)
@@ -462,7 +462,7 @@ def test_a_checkout_resumed_after_its_reservation_expired_returns_the_cancelled_
     def crash(session, order):
         raise RuntimeError("the worker died between placing the order and starting its payment")
 
-    monkeypatch.setattr(services, "ensure_payment", crash)
+    monkeypatch.setattr(placing, "ensure_payment", crash)
     key = new_key()
     try:
         post_checkout(client, market.shopper, checkout_body(), key)

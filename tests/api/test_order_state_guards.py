@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from marketplace.kernel import clock
-from marketplace.checkout import services
+from marketplace.checkout import orders
 from marketplace.kernel.extensions import db
 from tests.api.test_checkout import ORDERS, Market, buy, confirm_payment, dec, post_checkout
 from tests.api.test_orders import deliver, get_order, part_of, payouts, refund, ship
@@ -53,7 +53,7 @@ def meanwhile(monkeypatch):
     order's id as :id) are committed by another connection first, after whatever the request read before."""
 
     def arrange(*statements: str) -> None:
-        real = services._locked_order
+        real = orders.locked_order
         done = []
 
         def changed_first(session, order_id):
@@ -65,7 +65,7 @@ def meanwhile(monkeypatch):
                         other.execute(text(statement), {"id": order_id})
             return real(session, order_id)
 
-        monkeypatch.setattr(services, "_locked_order", changed_first)
+        monkeypatch.setattr(orders, "locked_order", changed_first)
 
     return arrange
 

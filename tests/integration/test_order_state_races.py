@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from marketplace.kernel import clock
-from marketplace.checkout import services
+from marketplace.checkout import fulfilment
 from marketplace.kernel.extensions import db
 from tests.api.test_checkout import (
     CHECKOUT,
@@ -224,7 +224,7 @@ def test_the_worker_expiring_orders_while_they_are_confirmed(market, make, app, 
     def expire():
         with app.app_context():
             try:
-                return services.expire_reservations(db.session)
+                return fulfilment.expire_reservations(db.session)
             finally:
                 db.session.remove()
 
@@ -378,7 +378,7 @@ def test_a_late_payment_announced_several_times_at_once_is_refunded_once(stripe_
     order = buy(client, market.shopper, [(market.tea, 2), (market.shawl, 1)])
     pi_id = intent_of(fake, order["id"])
     fake.succeed(pi_id)  # paid at the very moment the order is cancelled (Stripe's answer to the cancel was stale)
-    monkeypatch.setattr(services, "_paid_at_provider", lambda _order: False)
+    monkeypatch.setattr(fulfilment, "_paid_at_provider", lambda _order: False)
     assert client.post(f"{ORDERS}/{order['id']}/cancel", headers=market.shopper["headers"]).status_code == 200
 
     responses = fire(app, [lambda: deliver_event(app.test_client(), fake, "payment_intent.succeeded", pi_id)

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import update
 
 from marketplace.kernel import clock
-from marketplace.checkout import services as checkout_services
+from marketplace.checkout import fulfilment
 from marketplace.checkout.models import PayoutEntry
 from marketplace.checkout.payments.stripe_provider import StripeProvider
 from marketplace.kernel.money import Money
@@ -406,7 +406,7 @@ def test_a_payment_that_succeeds_after_the_order_was_cancelled_is_refunded_in_fu
                                                                                          monkeypatch):
     order, pi_id = stripe_checkout(client, fake, market.shopper, [(market.tea, 2), (market.shawl, 1)])
     fake.succeed(pi_id)  # the shopper pays at the very moment the order is cancelled:
-    monkeypatch.setattr(checkout_services, "_paid_at_provider", lambda _order: False)  # Stripe's answer was stale
+    monkeypatch.setattr(fulfilment, "_paid_at_provider", lambda _order: False)  # Stripe's answer was stale
     response = client.post(f"{ORDERS}/{order['id']}/cancel", headers=market.shopper["headers"])
     assert response.status_code == 200, response.get_json()
     assert market.stock(market.tea) == 10  # the stock went back to sale

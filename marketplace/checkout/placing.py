@@ -1,0 +1,240 @@
+"""Placing an order: the cart priced and locked in, stock and campaign limits reserved, one vendor order per
+vendor, then the payment started at the provider (resumable with the same Idempotency-Key)."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from catalog import services as catalog
+from catalog.models import Product
+from marketplace.accounts.models import User
+from marketplace.checkout import calculations, fulfilment, order_events, orders
+from marketplace.checkout import cart as carts
+from marketplace.checkout.errors import CheckoutErrorCode, PaymentUnavailable
+from marketplace.checkout.models import CartItem, Order, OrderLine, OrderStatus, Payment, VendorOrder, VendorOrderStatus
+from marketplace.checkout.payments import provider
+from marketplace.checkout.payments.base import PaymentError, UnsupportedCurrency
+from marketplace.kernel.clock import now
+from marketplace.kernel.errors import Conflict, Invalid
+from marketplace.kernel.idempotency import IdempotencyRecord
+from marketplace.kernel.money import Money
+from marketplace.rates import services as rates
+from marketplace.rates.conversion import CrossRate, RateTable
+from promotions import claims, pricing
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Line:
+    """A cart line on its way to becoming an order line: its quote, then the price its campaign's limits
+    allowed."""
+
+    product: Product
+    quantity: int
+    quote: pricing.PriceQuote
+    price: Money | None = None
+    campaign: dict | None = None
+
+
+def _rate_info(frm: str, to: str, cross: CrossRate) -> dict[str, str | None]:
+    return {"from": frm, "to": to, "rate": str(cross.rate), "source": cross.source,
+            "as_of": cross.as_of.isoformat() if cross.as_of else None}
+
+
+def _claim(session: Session, user: User, order: Order, line: _Line, table: RateTable,
+           claimed_uses: set[int]) -> None:
+    """The line's locked price: the offer pricing chose (`line.quote.offer`), with the campaign's limits taken
+    for it atomically; when a limit is reached the line costs the list price."""
+    quote = line.quote
+    line.price, line.campaign = quote.price, None
+    if quote.offer is None:
+        return
+    campaign = claims.claim(session, quote.offer, user.id, order.id, line.quantity, quote.discount * line.quantity,
+                            table, claimed_uses)
+    if campaign is None:
+        line.price = quote.list_price
+    else:
+        campaign["discount_per_unit"] = str(quote.discount.amount)
+        line.campaign = campaign
+
+
+def _price(session: Session, user: User, items: list[CartItem], products: dict[int, Product], currency: str,
+           table: RateTable) -> list[_Line]:
+    """Every line priced before any lock is taken (the quote knows each line's quantity)."""
+    lines = []
+    for item in sorted(items, key=lambda i: i.product_id):
+        product = products.get(item.product_id)
+        if product is None or not product.is_public:
+            raise Conflict(CheckoutErrorCode.PRODUCT_UNAVAILABLE,
+                           _("A product in your cart is no longer available."), product_id=item.product_id)
+        quote = pricing.quote_price(session, product.price, currency, table, product.id, user.id,
+                                    quantity=item.quantity)
+        lines.append(_Line(product=product, quantity=item.quantity, quote=quote))
+    return lines
+
+
+def _reserve(session: Session, user: User, order: Order, lines: list[_Line], table: RateTable) -> None:
+    """Stock (product rows by id), then campaign limits (campaign rows by id): every checkout and cancellation
+    locks in this one order, so none deadlock, and the hot rows stay locked only for what is left of the
+    transaction."""
+    for line in lines:
+        if not catalog.change_stock(session, line.product.id, -line.quantity):
+            raise Conflict(CheckoutErrorCode.INSUFFICIENT_STOCK,
+                           _("Not enough stock left for %(sku)s.", sku=line.product.sku),
+                           product_id=line.product.id)
+        catalog.record_search_change(session, line.product)
+    claimed_uses: set[int] = set()
+    for line in sorted(lines, key=lambda e: (e.quote.offer.campaign_id if e.quote.offer else 0, e.product.id)):
+        _claim(session, user, order, line, table, claimed_uses)
+
+
+def _split(order: Order, lines: list[_Line], table: RateTable, commission_rate: Decimal) -> None:
+    """Order lines, one vendor order per vendor, totals in the shopper's and each vendor's currency."""
+    currency = order.currency
+    used_rates: dict[tuple[str, str], dict] = {}
+    order_lines = []
+    for line in lines:  # (sorted by product: the lines' ids follow that order)
+        product = line.product
+        cross = table.rate(product.price_currency, currency)
+        used_rates[(product.price_currency, currency)] = _rate_info(product.price_currency, currency, cross)
+        order_lines.append(OrderLine(
+            product_id=product.id, sku=product.sku, title=product.text("en")[1]["title"], quantity=line.quantity,
+            unit_price_amount=line.price.amount, list_price_amount=line.quote.list_price.amount,
+            line_total_amount=calculations.line_total(line.price, line.quantity).amount,
+            original_price_amount=product.price_amount, original_currency=product.price_currency,
+            rate=cross.rate, rate_source=cross.source, rate_as_of=cross.as_of.isoformat() if cross.as_of else None,
+            campaign=line.campaign, campaign_id=line.campaign["campaign_id"] if line.campaign else None))
+        order.lines.append(order_lines[-1])
+    by_vendor = calculations.group_by((line.product.vendor_id, (line, order_line))
+                                      for line, order_line in zip(lines, order_lines))
+    subtotals = []
+    for vendor_id, pairs in by_vendor.items():
+        vendor = pairs[0][0].product.vendor
+        subtotal = calculations.subtotal(
+            (calculations.line_total(line.price, line.quantity) for line, _order_line in pairs), currency)
+        cross = table.rate(currency, vendor.currency)
+        used_rates[(currency, vendor.currency)] = _rate_info(currency, vendor.currency, cross)
+        split = calculations.vendor_split(subtotal, cross.rate, vendor.currency, commission_rate)
+        vendor_order = VendorOrder(
+            vendor_id=vendor_id, status=VendorOrderStatus.AWAITING_PAYMENT, subtotal_amount=split.subtotal.amount,
+            refunded_amount=Decimal(0), vendor_currency=vendor.currency,
+            vendor_subtotal_amount=split.vendor_subtotal.amount, commission_rate=commission_rate,
+            commission_amount=split.commission.amount, net_amount=split.net.amount, rate=cross.rate,
+            rate_source=cross.source, rate_as_of=cross.as_of.isoformat() if cross.as_of else None)
+        order.vendor_orders.append(vendor_order)
+        vendor_order.lines.extend(order_line for _line, order_line in pairs)
+        subtotals.append(split.subtotal)
+    order.total_amount = calculations.order_total(subtotals, currency).amount
+    order.rates = [info for info in used_rates.values() if info["from"] != info["to"]]
+
+
+def place_order(session: Session, user: User, data: dict[str, Any], record: IdempotencyRecord) -> Order:
+    """One transaction: price and lock the cart, reserve stock and campaign limits, split per vendor,
+    empty the cart."""
+    currency = data["currency"]
+    # a second checkout of the same cart at the same time (a double click with a new key) waits here, then
+    # finds the cart empty: one cart makes one order
+    cart = carts.cart_for(session, user, create=False, lock=True)
+    items = carts.cart_items(session, cart)
+    if not items:
+        raise Invalid(CheckoutErrorCode.CART_EMPTY, _("Your cart is empty."), field="cart")
+    products = {p.id: p for p in session.scalars(
+        select(Product).where(Product.id.in_([i.product_id for i in items]))
+        .options(joinedload(Product.vendor)))}
+    table = rates.current_table(session)
+    commission_rate = Decimal(current_app.config["PLATFORM_COMMISSION_RATE"])
+    order = Order(user_id=user.id, currency=currency, email=data.get("email") or user.email,
+                  shipping_address=data["shipping_address"], payment_provider=provider().name,
+                  status=OrderStatus.AWAITING_PAYMENT, total_amount=Decimal(0), refunded_amount=Decimal(0),
+                  reserved_until=now() + timedelta(minutes=current_app.config["RESERVATION_MINUTES"]))
+    session.add(order)
+    session.flush()
+    lines = _price(session, user, items, products, currency, table)
+    _reserve(session, user, order, lines, table)
+    with session.no_autoflush:  # lines join their vendor order before anything is written
+        _split(order, lines, table, commission_rate)
+    for item in items:
+        session.delete(item)
+    session.flush()
+    record.resource_id = order.id
+    session.merge(record)
+    order_events.publish(session, order, order_events.ORDER_CREATED)
+    session.commit()
+    return order
+
+
+def ensure_payment(session: Session, order: Order) -> Payment:
+    """The order's payment at the provider, created once (the provider dedupes on the order's key). No lock is
+    held while the provider answers (on SQLite that would be the write lock every process waits for): the order
+    is locked again afterwards and the payment recorded for what it is then."""
+    if order.payment is not None and order.payment.provider_ref is not None:
+        return order.payment
+    amount, order_id = order.total, order.id
+    session.commit()  # ends the transaction that read the order; nothing was written in it
+    try:
+        state = provider().create_payment(amount=amount, idempotency_key=f"order-{order_id}-payment",
+                                          metadata={"order_id": str(order_id)})
+    except UnsupportedCurrency as error:
+        _withdraw(session, order)
+        raise Invalid(CheckoutErrorCode.UNSUPPORTED_PAYMENT_CURRENCY, str(error), field="currency") from None
+    except PaymentError as error:
+        raise PaymentUnavailable(CheckoutErrorCode.PAYMENT_PROVIDER_ERROR,
+                                 _("The payment provider did not answer; retry with the same Idempotency-Key."),
+                                 provider_code=error.code) from None
+    order = orders.locked_order(session, order.id)  # a cancellation may have committed while the provider answered
+    payment = order.payment or Payment(provider=provider().name, amount=order.total_amount,
+                                       currency=order.currency)
+    order.payment = payment
+    payment.provider_ref, payment.status = state.provider_ref, state.status
+    payment.client_secret, payment.failure_reason = state.client_secret, state.failure_reason
+    cancelled = order.status == OrderStatus.CANCELLED
+    if cancelled:  # its cancellation found no payment to cancel: this one must not be payable either
+        payment.status = "canceled"
+    session.add(payment)
+    session.commit()
+    if cancelled and state.provider_ref and order.payment_provider != "manual":
+        try:
+            provider().cancel_payment(state.provider_ref, f"order-{order.id}-cancel")
+        except PaymentError as error:
+            log.warning("order %s was cancelled; its payment could not be cancelled yet: %s", order.id, error)
+    return payment
+
+
+def _withdraw(session: Session, order: Order) -> None:
+    """An order that can never be paid (the provider refuses its currency): cancel it, giving its stock
+    back, and put its lines back in the cart, so that the 422 leaves things as they were."""
+    order = orders.locked_order(session, order.id)
+    if order.status != OrderStatus.AWAITING_PAYMENT:
+        session.commit()
+        return
+    fulfilment.cancel(session, order, "the payment provider does not take this currency")
+    cart = carts.cart_for(session, session.get(User, order.user_id))
+    for line in order.lines:
+        if line.product_id is None:
+            continue
+        item = next((i for i in cart.items if i.product_id == line.product_id), None)
+        if item is None:
+            cart.items.append(CartItem(product_id=line.product_id, quantity=line.quantity))
+        else:
+            item.quantity = min(carts.MAX_QUANTITY, item.quantity + line.quantity)
+    session.commit()
+
+
+def checkout(session: Session, user: User, data: dict[str, Any], record: IdempotencyRecord) -> Order:
+    """Resumable: an attempt that died after placing the order carries on from it."""
+    if record.resource_id is None:
+        order = place_order(session, user, data, record)
+    else:
+        order = session.get(Order, record.resource_id)
+    if order.status == OrderStatus.AWAITING_PAYMENT:  # not for an order that expired before the retry
+        ensure_payment(session, order)
+    return order
