@@ -19,7 +19,7 @@ from marketplace.kernel.db_events import register_sqlite_pragmas
 from marketplace.kernel.extensions import api, babel, db, limiter, migrate
 from marketplace.kernel.i18n import init_i18n, select_locale
 from marketplace.kernel.openapi import IdConverter
-from marketplace.partners import jobs as partner_jobs, routes as partners_routes, webhooks as partner_webhooks
+from marketplace.partners import deliveries as partner_deliveries, jobs as partner_jobs, routes as partners_routes
 from marketplace.partners.cli import partners_cli
 from marketplace.rates import routes as rates_routes
 from marketplace.rates.cli import fx_cli
@@ -95,7 +95,7 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_outbox_handlers(app: Flask) -> None:
     """Who delivers each outbox topic (the search index registers its own in `init_search`)."""
-    outbox.register(app, events.TOPIC, partner_webhooks.fan_out)
+    outbox.register(app, events.TOPIC, partner_deliveries.fan_out)
 
 
 def register_listeners(app: Flask) -> None:
@@ -110,7 +110,7 @@ def register_jobs(app: Flask) -> None:
     worker.register(app, "transfer-payouts", payouts.transfer_payouts)
     worker.register(app, "sweep-idempotency-keys", idempotency.sweep)
     worker.register(app, "partner-sync-jobs", partner_jobs.process_sync_jobs)
-    worker.register(app, "partner-webhooks", partner_webhooks.send_due)
+    worker.register(app, "partner-webhooks", partner_deliveries.send_due)
     worker.register(app, "announce-campaigns", promotions.announce)
 
 

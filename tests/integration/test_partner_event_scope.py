@@ -162,7 +162,7 @@ def test_deliveries_queued_before_the_vendor_withdrew_are_withheld(client, runne
 
 
 def test_a_partial_view_of_an_order_sums_its_own_vendors_and_never_shows_order_wide_refunds():
-    from marketplace.partners.webhooks import partner_view
+    from marketplace.partners.deliveries import partner_view
 
     data = {"order_id": 1, "status": "paid", "currency": "BRL", "total": "300.00", "refunded": "50.00",
             "vendor_orders": [{"id": 11, "vendor_id": 1, "subtotal": "100.00", "refunded": "0.00", "net": "92"},

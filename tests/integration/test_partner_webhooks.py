@@ -23,7 +23,8 @@ from sqlalchemy import select
 from marketplace.kernel import clock, events
 from marketplace.kernel.extensions import db
 from marketplace.partners.models import Webhook
-from marketplace.partners.webhooks import backoff, decrypt_secret
+from marketplace.partners.deliveries import backoff
+from marketplace.partners.webhooks import decrypt_secret
 from tests.api.test_partner_listings import listing, sync
 from tests.api.test_products import assert_problem
 
