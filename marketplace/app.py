@@ -26,7 +26,7 @@ from marketplace.rates.cli import fx_cli
 from marketplace.storefront import routes as storefront_routes
 from marketplace.storefront.cli import search_cli
 from marketplace.storefront.search.startup import init_search
-from promotions import report, routes as promotions_routes, services as promotions
+from promotions import announcements, enrollment, report, routes as promotions_routes
 from vendors import routes as vendors_routes, services as vendor_services
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,7 +100,7 @@ def register_outbox_handlers(app: Flask) -> None:
 
 def register_listeners(app: Flask) -> None:
     """Where a lower area must learn of something a higher one owns, the higher one is plugged in here."""
-    vendor_services.on_eligibility_change(app, promotions.recheck_vendor)
+    vendor_services.on_eligibility_change(app, enrollment.recheck_vendor)
     report.register_sales_source(app, checkout_sales.campaign_sales)
 
 
@@ -111,7 +111,7 @@ def register_jobs(app: Flask) -> None:
     worker.register(app, "sweep-idempotency-keys", idempotency.sweep)
     worker.register(app, "partner-sync-jobs", partner_jobs.process_sync_jobs)
     worker.register(app, "partner-webhooks", partner_deliveries.send_due)
-    worker.register(app, "announce-campaigns", promotions.announce)
+    worker.register(app, "announce-campaigns", announcements.announce)
 
 
 def register_commands(app: Flask) -> None:

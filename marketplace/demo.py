@@ -9,6 +9,7 @@ Demo accounts (documented in README.md):
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from marketplace.kernel import outbox
+from marketplace.kernel.clock import now
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role, User
 from marketplace.kernel.extensions import db
@@ -26,6 +28,7 @@ from marketplace.rates import feeds
 from marketplace.rates import services as rates
 from catalog import services as catalog
 from catalog.models import Product
+from promotions import announcements, campaigns, enrollment
 from promotions.models import Campaign
 from vendors import services as vendors
 from vendors.models import Vendor, VendorStatus
@@ -116,16 +119,10 @@ DEMO_CAMPAIGN = "buy-brics-ciie"
 
 def ensure_campaign(manager: User, vendors_by_country: dict[str, Vendor]) -> Campaign:
     """A live "Buy BRICS" campaign at the China International Import Expo, with enrolled products."""
-    from datetime import timedelta
-
-    from marketplace.kernel.clock import now
-    from marketplace.rates import services as rates
-    from promotions import services as promotions
-
     campaign = db.session.scalar(select(Campaign).where(Campaign.slug == DEMO_CAMPAIGN))
     if campaign is None:
         start = now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
-        campaign = promotions.create(db.session, manager, {
+        campaign = campaigns.create(db.session, manager, {
             "slug": DEMO_CAMPAIGN,
             "name": {"en": "Buy BRICS at the China International Import Expo", "zh": "进博会 · 金砖好物节",
                      "pt": "Compre BRICS na Exposição Internacional de Importação da China",
@@ -139,15 +136,15 @@ def ensure_campaign(manager: User, vendors_by_country: dict[str, Vendor]) -> Cam
             "boost": Decimal("2"),
         })
     if campaign.state == "draft":
-        promotions.transition(db.session, manager, campaign.id, "launch")
+        campaigns.transition(db.session, manager, campaign.id, "launch")
     table = rates.current_table(db.session)
     for vendor in vendors_by_country.values():
         owner = db.session.get(User, vendor.owner_id)
         product_ids = list(db.session.scalars(select(Product.id).where(Product.vendor_id == vendor.id)
                                               .order_by(Product.id).limit(2)))
         if product_ids:
-            promotions.enroll(db.session, owner, campaign.id, product_ids, table)
-    promotions.announce(db.session)
+            enrollment.enroll(db.session, owner, campaign.id, product_ids, table)
+    announcements.announce(db.session)
     return campaign
 
 

@@ -1,4 +1,4 @@
-from flask import Response, current_app
+from flask import Response
 from flask.views import MethodView
 
 from catalog.schemas import SearchResultSchema
@@ -10,7 +10,7 @@ from marketplace.kernel.i18n import current_locale
 from marketplace.kernel.openapi import Blueprint
 from marketplace.rates import services as rates
 from marketplace.kernel.schemas import LocaleArgs
-from promotions import services
+from promotions import campaigns, enrollment, report
 from promotions.schemas import (
     CampaignCreateSchema,
     CampaignListArgs,
@@ -29,7 +29,7 @@ from promotions.schemas import (
 
 blp = Blueprint("promotions", __name__, description="Festival campaigns: \"Buy BRICS\" special events")
 OPTIONAL_AUTH = [{}, {"bearerAuth": []}]
-MANAGERS = (Role.CAMPAIGN_MANAGER, Role.ADMIN)
+MANAGERS = campaigns.MANAGERS
 
 
 @blp.route("/campaigns")
@@ -40,16 +40,15 @@ class Campaigns(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data):
         """Create a campaign (draft)"""
-        return services.create(db.session, current_user(), data)
+        return campaigns.create(db.session, current_user(), data)
 
     @blp.arguments(CampaignListArgs, location="query")
     @blp.response(200, CampaignPageSchema)
     @blp.doc(security=OPTIONAL_AUTH)
     def get(self, args):
         """Campaigns (drafts only for managers), with their status at this instant"""
-        items, total = services.list_campaigns(db.session, optional_user(), args.get("status"), args["page"],
-                                               args["per_page"])
-        return {"items": items, "total": total, "page": args["page"], "per_page": args["per_page"]}
+        return campaigns.list_campaigns(db.session, optional_user(), args.get("status"), args["page"],
+                                        args["per_page"])
 
 
 @blp.route("/campaigns/<id:campaign_id>")
@@ -61,7 +60,7 @@ class CampaignItem(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def patch(self, data, campaign_id):
         """Change a campaign (a live one only in what is safe to change)"""
-        return services.update_campaign(db.session, current_user(), campaign_id, data)
+        return campaigns.update_campaign(db.session, current_user(), campaign_id, data)
 
 
 def _transition(action: str):
@@ -70,7 +69,7 @@ def _transition(action: str):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, campaign_id):
-        return services.transition(db.session, current_user(), campaign_id, action)
+        return campaigns.transition(db.session, current_user(), campaign_id, action)
 
     post.__doc__ = f"{action.capitalize()} a campaign"
     return type(f"Campaign{action.capitalize()}", (MethodView,), {"post": post})
@@ -88,7 +87,7 @@ class CampaignBySlug(MethodView):
     @blp.doc(security=OPTIONAL_AUTH)
     def get(self, _args, slug):
         """A campaign by slug, its name in the asked locale"""
-        return services.find_public(db.session, slug, optional_user())
+        return campaigns.find_public(db.session, slug, optional_user())
 
 
 @blp.route("/campaigns/<string:slug>/products")
@@ -98,7 +97,7 @@ class CampaignProducts(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, args, slug):
         """The campaign's products: the same items and filters as search"""
-        services.find_public(db.session, slug, optional_user())
+        campaigns.find_public(db.session, slug, optional_user())
         args = {**args, "campaign": slug}
         return Response(search.rendered(db.session, args, current_locale()), mimetype="application/json")
 
@@ -111,15 +110,15 @@ class Enrollments(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, data, campaign_id):
         """Enroll the caller's products; each is checked against the eligibility rules"""
-        return {"results": services.enroll(db.session, current_user(), campaign_id, data["product_ids"],
-                                           rates.current_table(db.session))}
+        return {"results": enrollment.enroll(db.session, current_user(), campaign_id, data["product_ids"],
+                                             rates.current_table(db.session))}
 
     @auth_required(blp, Role.VENDOR, *MANAGERS)
     @blp.response(200, EnrollmentListSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, campaign_id):
         """Enrollments: all for managers, the caller's own for a vendor"""
-        return {"items": services.enrollments_for(db.session, current_user(), campaign_id)}
+        return {"items": enrollment.enrollments_for(db.session, current_user(), campaign_id)}
 
 
 def _decision(approve: bool):
@@ -129,7 +128,7 @@ def _decision(approve: bool):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data, campaign_id, enrollment_id):
-        return services.decide(db.session, current_user(), campaign_id, enrollment_id, approve, data.get("reason"))
+        return enrollment.decide(db.session, current_user(), campaign_id, enrollment_id, approve, data.get("reason"))
 
     post.__doc__ = "Approve a pending enrollment" if approve else "Reject a pending enrollment"
     return type("EnrollmentApprove" if approve else "EnrollmentReject", (MethodView,), {"post": post})
@@ -147,7 +146,7 @@ class EnrollmentItem(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def delete(self, campaign_id, enrollment_id):
         """Withdraw an enrollment (before the campaign starts)"""
-        return services.withdraw(db.session, current_user(), campaign_id, enrollment_id)
+        return enrollment.withdraw(db.session, current_user(), campaign_id, enrollment_id)
 
 
 @blp.route("/campaigns/<id:campaign_id>/report")
@@ -160,9 +159,9 @@ class CampaignReport(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, args, campaign_id):
         """Results: orders, units, GMV and discount per currency and converted, by country and vendor, MSME share"""
-        currency = args.get("currency") or current_app.config["BASE_CURRENCY"]
-        data = services.report(db.session, current_user(), campaign_id, currency, rates.current_table(db.session))
+        currency = report.report_currency(args.get("currency"))
+        data = report.report(db.session, current_user(), campaign_id, currency, rates.current_table(db.session))
         if args["format"] == "csv":
-            return Response(services.report_csv(data), mimetype="text/csv",
+            return Response(report.report_csv(data), mimetype="text/csv",
                             headers={"Content-Disposition": f"attachment; filename=campaign-{campaign_id}.csv"})
         return data
