@@ -2,7 +2,6 @@ from flask import Response
 from flask.views import MethodView
 
 from catalog.schemas import SearchResultSchema
-from marketplace.storefront.search import cache as search
 from marketplace.accounts.auth import auth_required, current_user, optional_user
 from marketplace.accounts.models import Role
 from marketplace.kernel.extensions import db
@@ -10,7 +9,7 @@ from marketplace.kernel.i18n import current_locale
 from marketplace.kernel.openapi import Blueprint
 from marketplace.rates import services as rates
 from marketplace.kernel.schemas import LocaleArgs
-from promotions import campaigns, enrollment, report
+from promotions import campaigns, enrollment, report, showcase
 from promotions.schemas import (
     CampaignCreateSchema,
     CampaignListArgs,
@@ -98,8 +97,8 @@ class CampaignProducts(MethodView):
     def get(self, args, slug):
         """The campaign's products: the same items and filters as search"""
         campaigns.find_public(db.session, slug, optional_user())
-        args = {**args, "campaign": slug}
-        return Response(search.rendered(db.session, args, current_locale()), mimetype="application/json")
+        return Response(showcase.campaign_products(db.session, slug, args, current_locale()),
+                        mimetype="application/json")
 
 
 @blp.route("/campaigns/<id:campaign_id>/enrollments")

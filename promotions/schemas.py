@@ -8,7 +8,7 @@ from flask import current_app
 from marshmallow import fields, validate
 
 from catalog.schemas import SearchArgs
-from marketplace.kernel.i18n import is_country_code
+from marketplace.kernel.i18n import current_locale, is_country_code
 from marketplace.kernel.money import minor_units
 from marketplace.kernel.schemas import BaseSchema, DecimalString, LocaleArgs, MoneySchema, PageArgs, PageSchema, supported_currency
 from promotions import rules
@@ -137,8 +137,6 @@ class CampaignSchema(BaseSchema):
 
     @staticmethod
     def context_locale() -> str:
-        from marketplace.kernel.i18n import current_locale
-
         return current_locale()
 
 
