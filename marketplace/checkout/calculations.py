@@ -76,6 +76,14 @@ def order_total(subtotals: Iterable[Money], currency: str) -> Money:
     return sum_money(list(subtotals), currency)
 
 
+def balances(entries: Iterable[tuple[Decimal, str]]) -> list[Money]:
+    """A payout ledger's balance per currency (signed `(amount, currency)` entries), by currency code."""
+    totals: dict[str, Decimal] = {}
+    for amount, currency in entries:
+        totals[currency] = totals.get(currency, Decimal(0)) + amount
+    return [Money(amount, currency) for currency, amount in sorted(totals.items())]
+
+
 def refundable(total: Decimal, refunded: Decimal, pending: Iterable[Decimal]) -> Decimal:
     """What can still be refunded: what was paid, less what was refunded and what is pending; never below 0."""
     return max(total - refunded - sum(pending, Decimal(0)), Decimal(0))

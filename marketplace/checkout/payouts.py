@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
+from marketplace.checkout import calculations
 from marketplace.checkout.models import Order, PayoutEntry
 from marketplace.checkout.payments import provider
 from marketplace.checkout.payments.base import PaymentError
@@ -51,8 +50,6 @@ def payouts_of(session: Session, user: User, page: int, per_page: int) -> dict[s
     vendor = caller_vendor(session, user)
     result = paginate(session, select(PayoutEntry).where(PayoutEntry.vendor_id == vendor.id)
                       .order_by(PayoutEntry.id.desc()), page, per_page)
-    balances: dict[str, Decimal] = defaultdict(Decimal)
-    for amount, currency in session.execute(select(PayoutEntry.amount, PayoutEntry.currency)
-                                            .where(PayoutEntry.vendor_id == vendor.id)).all():
-        balances[currency] += amount
-    return {**result, "balances": [Money(amount, currency) for currency, amount in sorted(balances.items())]}
+    entries = session.execute(select(PayoutEntry.amount, PayoutEntry.currency)
+                              .where(PayoutEntry.vendor_id == vendor.id)).all()
+    return {**result, "balances": calculations.balances(entries)}

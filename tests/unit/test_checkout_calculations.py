@@ -118,3 +118,9 @@ def test_refund_debits_of_a_part_refunded_in_steps_add_up_to_its_net():
 def test_the_room_of_a_part_is_what_is_left_of_it():
     assert _part("40.00").room == D("60.00")
     assert _part("120.00").room == D("0")
+
+
+def test_a_ledger_balance_is_the_signed_sum_per_currency_sorted_by_code():
+    entries = [(D("180.00"), "CNY"), (D("50.00"), "BRL"), (D("-18.00"), "CNY"), (D("-50.00"), "BRL")]
+    assert calculations.balances(entries) == [Money(D("0"), "BRL"), Money(D("162.00"), "CNY")]
+    assert calculations.balances([]) == []
