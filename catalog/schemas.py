@@ -8,16 +8,11 @@ from flask import current_app
 from marshmallow import fields, validate
 
 from catalog.models import ProductStatus
-from catalog.rules import SORTS, hs_code_problem
+from catalog.rules import hs_code_problem
 from marketplace.kernel.schemas import (
     BaseSchema,
-    DecimalString,
     MoneyField,
     MoneySchema,
-    PageArgs,
-    PageSchema,
-    country_code,
-    supported_currency,
     url_problem,
 )
 
@@ -172,92 +167,7 @@ class VendorRefSchema(BaseSchema):
     country = fields.String()
 
 
-class CategoryRefSchema(BaseSchema):
-    slug = fields.String()
-    name = fields.String()
-    path = fields.List(fields.String())
-
-
 class CampaignRefSchema(BaseSchema):
     slug = fields.String()
     name = fields.String()
     ends_at = fields.DateTime()
-
-
-class ProductSchema(BaseSchema):
-    """A product as the shopper sees it, localized and priced in the asked currency."""
-
-    id = fields.Integer()
-    sku = fields.String()
-    locale = fields.String(metadata={"description": "The locale title and description are in."})
-    title = fields.String()
-    description = fields.String()
-    original_locale = fields.String()
-    translations = fields.Dict(keys=fields.String(), values=fields.Nested(TranslationSchema))
-    price = fields.Nested(MoneySchema)
-    list_price = fields.Nested(MoneySchema)
-    original_price = fields.Nested(MoneySchema)
-    campaign = fields.Nested(CampaignRefSchema, allow_none=True)
-    vendor = fields.Nested(VendorRefSchema)
-    origin_country = fields.String()
-    category = fields.Nested(CategoryRefSchema)
-    hs_code = fields.String()
-    attributes = fields.Dict(keys=fields.String())
-    images = fields.List(fields.String())
-    stock = fields.Integer()
-    in_stock = fields.Boolean()
-    status = fields.String()
-    version = fields.Integer()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
-
-
-class ProductPageSchema(PageSchema):
-    items = fields.List(fields.Nested(ProductSchema), required=True)
-
-
-SLUG_PATTERN = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="A slug: lower-case letters, digits, dashes.")
-
-
-class SearchArgs(PageArgs):
-    q = fields.String(load_default="", validate=validate.Length(max=200))
-    currency = fields.String(validate=supported_currency)
-    origin_country = fields.List(fields.String(validate=country_code), validate=validate.Length(max=10))
-    category = fields.String(validate=[validate.Length(max=64), SLUG_PATTERN])
-    vendor = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
-    price_min = DecimalString(validate=validate.Range(min=0, max=10**12))
-    price_max = DecimalString(validate=validate.Range(min=0, max=10**12))
-    in_stock = fields.Boolean()
-    campaign = fields.String(validate=[validate.Length(max=64), SLUG_PATTERN])
-    sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
-
-    @ma.validates_schema
-    def price_range(self, data: dict[str, Any], **kwargs: Any) -> None:
-        low, high = data.get("price_min"), data.get("price_max")
-        if low is not None and high is not None and low > high:
-            message = "price_min must not be above price_max."
-            raise ma.ValidationError({"price_min": [message], "price_max": [message]})
-
-
-class FacetSchema(BaseSchema):
-    value = fields.Raw(required=True)
-    label = fields.String()
-    count = fields.Integer(required=True)
-
-
-class PriceFacetSchema(BaseSchema):
-    from_ = DecimalString(data_key="from", attribute="from", allow_none=True)
-    to = DecimalString(allow_none=True)
-    currency = fields.String()
-    count = fields.Integer(required=True)
-
-
-class FacetsSchema(BaseSchema):
-    origin_country = fields.List(fields.Nested(FacetSchema))
-    category = fields.List(fields.Nested(FacetSchema))
-    vendor = fields.List(fields.Nested(FacetSchema))
-    price = fields.List(fields.Nested(PriceFacetSchema))
-
-
-class SearchResultSchema(ProductPageSchema):
-    facets = fields.Nested(FacetsSchema, required=True)

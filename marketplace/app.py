@@ -25,9 +25,8 @@ from marketplace.rates import routes as rates_routes
 from marketplace.rates.cli import fx_cli
 from marketplace.storefront import routes as storefront_routes
 from marketplace.storefront.cli import search_cli
-from marketplace.storefront.search import cache as search_cache
 from marketplace.storefront.search.startup import init_search
-from promotions import announcements, enrollment, report, routes as promotions_routes, showcase
+from promotions import announcements, enrollment, report, routes as promotions_routes
 from vendors import routes as vendors_routes, services as vendor_services
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,7 +102,6 @@ def register_listeners(app: Flask) -> None:
     """Where a lower area must learn of something a higher one owns, the higher one is plugged in here."""
     vendor_services.on_eligibility_change(app, enrollment.recheck_vendor)
     report.register_sales_source(app, checkout_sales.campaign_sales)
-    showcase.register_products_source(app, search_cache.rendered)
 
 
 def register_jobs(app: Flask) -> None:

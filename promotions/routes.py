@@ -1,20 +1,17 @@
 from flask import Response
 from flask.views import MethodView
 
-from catalog.schemas import SearchResultSchema
 from marketplace.accounts.auth import auth_required, current_user, optional_user
 from marketplace.accounts.models import Role
 from marketplace.kernel.extensions import db
-from marketplace.kernel.i18n import current_locale
 from marketplace.kernel.openapi import Blueprint
 from marketplace.rates import services as rates
 from marketplace.kernel.schemas import LocaleArgs
-from promotions import campaigns, enrollment, report, showcase
+from promotions import campaigns, enrollment, report
 from promotions.schemas import (
     CampaignCreateSchema,
     CampaignListArgs,
     CampaignPageSchema,
-    CampaignProductsArgs,
     CampaignSchema,
     CampaignUpdateSchema,
     DecisionSchema,
@@ -87,18 +84,6 @@ class CampaignBySlug(MethodView):
     def get(self, _args, slug):
         """A campaign by slug, its name in the asked locale"""
         return campaigns.find_public(db.session, slug, optional_user())
-
-
-@blp.route("/campaigns/<string:slug>/products")
-class CampaignProducts(MethodView):
-    @blp.arguments(CampaignProductsArgs(), location="query")
-    @blp.response(200, SearchResultSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
-    def get(self, args, slug):
-        """The campaign's products: the same items and filters as search"""
-        campaigns.find_public(db.session, slug, optional_user())
-        return Response(showcase.campaign_products(db.session, slug, args, current_locale()),
-                        mimetype="application/json")
 
 
 @blp.route("/campaigns/<id:campaign_id>/enrollments")

@@ -7,7 +7,6 @@ import marshmallow as ma
 from flask import current_app
 from marshmallow import fields, validate
 
-from catalog.schemas import SearchArgs
 from marketplace.kernel.i18n import current_locale, is_country_code
 from marketplace.kernel.money import minor_units
 from marketplace.kernel.schemas import BaseSchema, DecimalString, LocaleArgs, MoneySchema, PageArgs, PageSchema, supported_currency
@@ -183,11 +182,6 @@ class EnrollmentListSchema(BaseSchema):
 
 class DecisionSchema(BaseSchema):
     reason = fields.String(validate=validate.Length(max=500))
-
-
-class CampaignProductsArgs(SearchArgs):
-    class Meta(SearchArgs.Meta):
-        exclude = ("campaign",)
 
 
 class ReportArgs(LocaleArgs):

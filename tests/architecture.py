@@ -48,12 +48,9 @@ LAYER_NAMES = {0: "config", 1: "kernel", 2: "base capabilities", 3: "vendors", 4
                6: "capabilities on top", 7: "application"}
 
 #: Imports allowed inside a function: optional adapters loaded only when configuration picks them, so a
-#: default install never imports their client libraries (none of them is there to dodge a cycle).
+#: process that never uses them does not pay for their client library (none is there to dodge a cycle).
 LAZY_ADAPTERS = {
     "marketplace.storefront.search.elasticsearch",     # the `elasticsearch` client, production search only
-    "marketplace.checkout.payments.stripe_provider",   # the `stripe` client, production payments only
-    "marketplace.checkout.payments.manual",
-    "marketplace.storefront.search.embedded",
 }
 
 

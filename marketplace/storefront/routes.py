@@ -1,30 +1,29 @@
 from flask import Response, current_app
 from flask.views import MethodView
-from marketplace.kernel.openapi import Blueprint
 
 from catalog import services
-from catalog.schemas import (
-    ProductCreateSchema,
-    ProductPageSchema,
-    ProductSchema,
-    ProductUpdateSchema,
-    SearchArgs,
-    SearchResultSchema,
-)
+from catalog.schemas import ProductCreateSchema, ProductUpdateSchema
+from marketplace.accounts.auth import auth_required, current_user, optional_user
+from marketplace.accounts.models import Role
+from marketplace.kernel.extensions import db
+from marketplace.kernel.i18n import current_locale
+from marketplace.kernel.openapi import Blueprint
+from marketplace.kernel.schemas import LocaleArgs
 from marketplace.storefront import presenting
 from marketplace.storefront.schemas import (
+    CampaignProductsArgs,
     CategoryTreeSchema,
+    ProductPageSchema,
+    ProductSchema,
+    SearchArgs,
+    SearchResultSchema,
     SuggestArgs,
     SuggestSchema,
     VendorProductsArgs,
     ViewArgs,
 )
 from marketplace.storefront.search import cache as search_cache, querying
-from marketplace.accounts.auth import auth_required, current_user, optional_user
-from marketplace.accounts.models import Role
-from marketplace.kernel.extensions import db
-from marketplace.kernel.i18n import current_locale
-from marketplace.kernel.schemas import LocaleArgs
+from promotions import campaigns
 
 blp = Blueprint("catalog", __name__, description="Products, categories and search")
 OPTIONAL_AUTH = [{}, {"bearerAuth": []}]
@@ -108,6 +107,18 @@ class Search(MethodView):
     def get(self, args):
         """Search public products in any supported language, with facets"""
         return Response(search_cache.rendered(db.session, args, current_locale()), mimetype="application/json")
+
+
+@blp.route("/campaigns/<string:slug>/products", tags=["promotions"])  # documented with the campaigns
+class CampaignProducts(MethodView):
+    @blp.arguments(CampaignProductsArgs(), location="query")
+    @blp.response(200, SearchResultSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, args, slug):
+        """The campaign's products: the same items and filters as search"""
+        campaigns.find_public(db.session, slug, optional_user())
+        return Response(search_cache.rendered(db.session, {**args, "campaign": slug}, current_locale()),
+                        mimetype="application/json")
 
 
 @blp.route("/search/suggest")

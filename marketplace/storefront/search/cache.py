@@ -11,7 +11,7 @@ from typing import Any
 from flask import current_app, g
 from sqlalchemy.orm import Session
 
-from catalog.schemas import SearchResultSchema
+from marketplace.storefront.schemas import SearchResultSchema
 from marketplace.kernel.clock import now
 from marketplace.rates import services as rates
 from marketplace.storefront.search.backend import engine
