@@ -20,7 +20,10 @@ AMOUNT_TEXT = st.one_of(
     st.from_regex(r"\A-?[0-9]{0,17}(\.[0-9]{0,5})?([eE][+-]?[0-9]{1,2})?\Z"),
     st.sampled_from(["", " 12.50 ", "1_000.00", "1e15", "999999999999999.99", "0.005", "-0", "NaN", "Infinity"]),
 )
-ANY_VALUE = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5))
+#: Text without control characters: those are refused by the outermost load's text check, which runs before
+#: any fast path (tests/unit/test_input_rules.py), so a nested load alone is not the answer for them.
+PLAIN = st.characters(blacklist_categories=("Cc", "Cs"))
+ANY_VALUE = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(PLAIN, max_size=5))
 
 
 def schema_load(schema: ma.Schema, value):
@@ -47,9 +50,10 @@ def test_plain_money_is_the_schemas_answer_or_none(app, value):
 
 
 TRANSLATION = st.fixed_dictionaries(
-    {"title": st.one_of(st.text(max_size=3), st.text(min_size=198, max_size=202), ANY_VALUE)},
-    optional={"description": st.one_of(st.text(max_size=5), st.text(min_size=4999, max_size=5001), ANY_VALUE),
-              "summary": st.text(max_size=3)})
+    {"title": st.one_of(st.text(PLAIN, max_size=3), st.text(PLAIN, min_size=198, max_size=202), ANY_VALUE)},
+    optional={"description": st.one_of(st.text(PLAIN, max_size=5), st.text(PLAIN, min_size=4999, max_size=5001),
+                                       ANY_VALUE),
+              "summary": st.text(PLAIN, max_size=3)})
 
 
 @given(st.one_of(st.dictionaries(st.sampled_from(["en", "pt", "zh", "xx", "EN", ""]),
