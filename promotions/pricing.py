@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from flask import g, has_app_context
+from flask import current_app, g, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, scoped_session
@@ -87,24 +87,28 @@ def pricing_version(session: Session, at: datetime) -> tuple:
     return campaigns + (tuple(units),)
 
 
-_process_index: tuple[tuple, CampaignIndex] | None = None
+#: `app.extensions` key of the app's last offer index, {"latest": (pricing version, CampaignIndex)}: each
+#: process (and each app in it) rebuilds it only when the version it reads from the database moved.
+OFFER_INDEX = "promotions.offer_index"
 
 
 def campaign_index(session: Session, at: datetime | None = None) -> CampaignIndex:
     """The offers now; fixed for the rest of the session's transaction (a request prices consistently),
     looked at again in the next one (after a commit, or in the long-running worker's next pass)."""
-    global _process_index
     at = at or now()
-    memo = g.get("campaign_index") if has_app_context() else None
+    if not has_app_context():
+        return _build_index(session, at)
+    memo = g.get("campaign_index")
     transaction = _transaction(session)
     if memo is not None and transaction is not None and memo[0] is transaction:
         return memo[1]
     version = pricing_version(session, at)
-    if _process_index is None or _process_index[0] != version:
-        _process_index = (version, _build_index(session, at))
-    if has_app_context():
-        g.campaign_index = (_transaction(session), _process_index[1])
-    return _process_index[1]
+    held = current_app.extensions.setdefault(OFFER_INDEX, {})
+    latest = held.get("latest")
+    if latest is None or latest[0] != version:
+        latest = held["latest"] = (version, _build_index(session, at))
+    g.campaign_index = (transaction, latest[1])
+    return latest[1]
 
 
 def _transaction(session: Session | scoped_session):

@@ -401,7 +401,7 @@ def test_a_budget_shared_by_different_products_gives_exactly_what_it_covers_unde
     shoppers = [make.user("shopper") for _ in teas]
     for shopper, tea in zip(shoppers, teas):
         fest.add(shopper, tea)
-    monkeypatch.setattr(pricing, "_process_index", None)    # a fresh server process: each checkout loads the offers
+    app.extensions.pop(pricing.OFFER_INDEX, None)    # a fresh server process: each checkout loads the offers
     assert unit_prices(race(app, shoppers)) == [FESTIVAL] * 4 + [LIST] * 4      # 4 x 30 = 120
     assert campaign_state(fest, campaign)["budget_spent"]["amount"] == "120.00"
 
