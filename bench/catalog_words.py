@@ -39,7 +39,3 @@ NOUN_CATEGORY = [("bags", "420221"), ("shawls-scarves", "621420"), ("shawls-scar
                  ("footwear", "640399"), ("ceramics", "691200"), ("woodwork", "442090"), ("clothing", "620193")]
 #: Locale each founding member's vendors write in first.
 COUNTRY_LOCALE = {"BR": "pt", "RU": "ru", "IN": "hi", "CN": "zh", "ZA": "en"}
-#: Benchmark queries (locale, text), cycled by the load script.
-QUERIES = [("en", "leather bag"), ("pt", "bolsa de couro"), ("ru", "шерстяной платок"), ("zh", "丝绸围巾"),
-           ("hi", "चाय"), ("en", "organic tea"), ("en", "silk scarf"), ("ar", "قهوة"), ("fa", "فرش"),
-           ("id", "kopi"), ("en", "leathr"), ("pt", "cha organico"), ("en", "porcelain vase"), ("ru", "чай")]

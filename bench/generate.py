@@ -17,6 +17,7 @@ from sqlalchemy import insert, select
 
 from bench.catalog_words import ADJECTIVES, COUNTRY_LOCALE, MATERIALS, NOUN_CATEGORY, NOUNS
 from catalog.models import Category, Product
+from marketplace.app import create_app
 from marketplace.kernel.clock import now
 from marketplace.kernel.extensions import db
 from vendors.models import Vendor, VendorStatus
@@ -78,9 +79,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=100_000)
     args = parser.parse_args()
-    from wsgi import app
-
-    with app.app_context():
+    with create_app().app_context():
         generate(args.count)
 
 
