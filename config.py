@@ -107,14 +107,18 @@ class Config:
     # Search
     SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "embedded")
     SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(BASE_DIR / "instance" / "search"))
+    #: SEARCH_BACKEND=tantivy (opt-in): its index directory; empty: `tantivy/` inside SEARCH_INDEX_DIR.
+    TANTIVY_INDEX_DIR = os.environ.get("TANTIVY_INDEX_DIR", "")
     ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "http://127.0.0.1:9200")
     ELASTICSEARCH_INDEX = os.environ.get("ELASTICSEARCH_INDEX", "buybrics-products")
     #: Rendered search answers kept per process (0 turns the cache off).
     SEARCH_CACHE_SIZE = int(os.environ.get("SEARCH_CACHE_SIZE", 2048))
     #: How often (seconds) a process asks whether campaigns changed, for its search answer cache.
     SEARCH_PRICING_RECHECK_SECONDS = float(os.environ.get("SEARCH_PRICING_RECHECK_SECONDS", 1.0))
-    #: Deliver outbox events right after each committing request (the embedded default).
-    OUTBOX_DRAIN_INLINE = os.environ.get("OUTBOX_DRAIN_INLINE", "1" if SEARCH_BACKEND == "embedded" else "0") == "1"
+    #: Deliver outbox events right after each committing request (the default with the engines on local
+    #: files, embedded and tantivy: a request reads its own write).
+    OUTBOX_DRAIN_INLINE = os.environ.get("OUTBOX_DRAIN_INLINE",
+                                         "1" if SEARCH_BACKEND in ("embedded", "tantivy") else "0") == "1"
 
 
 class DevelopmentConfig(Config):

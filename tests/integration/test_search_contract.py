@@ -1,7 +1,7 @@
 """The search engine contract (marketplace.storefront.search.engine.SearchEngine), engine by engine.
 
 Every test takes the `engine` fixture, parametrized over the engines: "embedded"
-always, "elasticsearch" only when ELASTICSEARCH_URL names a running node. No
+and "tantivy" always, "elasticsearch" only when ELASTICSEARCH_URL names a running node. No
 Flask app and no database: documents are made by `document()` below, in the
 shape `marketplace.storefront.search.documents.build_document` produces.
 """
@@ -68,6 +68,12 @@ def _embedded(tmp_path) -> tuple[Any, Callable[[], None]]:
     return EmbeddedEngine(tmp_path / "search"), lambda: None
 
 
+def _tantivy(tmp_path) -> tuple[Any, Callable[[], None]]:
+    from marketplace.storefront.search.tantivy_engine import TantivyEngine
+
+    return TantivyEngine(tmp_path / "search"), lambda: None
+
+
 def _elasticsearch(tmp_path) -> tuple[Any, Callable[[], None]]:
     if not ELASTICSEARCH_URL:
         pytest.skip("needs a running Elasticsearch 9.x: set ELASTICSEARCH_URL (docs/elasticsearch/README.md)")
@@ -85,7 +91,7 @@ def _elasticsearch(tmp_path) -> tuple[Any, Callable[[], None]]:
     return engine, cleanup
 
 
-ENGINES = {"embedded": _embedded, "elasticsearch": _elasticsearch}
+ENGINES = {"embedded": _embedded, "tantivy": _tantivy, "elasticsearch": _elasticsearch}
 
 
 @pytest.fixture(params=list(ENGINES))

@@ -1,11 +1,12 @@
 """The app's search engine: the one configuration picks (SEARCH_BACKEND), reached through `engine()`.
 
-The embedded engine is the default and ships with the app. The Elasticsearch engine is imported only when
-configuration picks it: its client library (and its transport) is a production-search dependency that
-every other process would otherwise load for nothing.
+The embedded engine is the default and ships with the app. The Elasticsearch and tantivy engines are
+imported only when configuration picks them: their libraries (a client and its transport, a compiled
+index) are search dependencies that every other process would otherwise load for nothing.
 """
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Flask, current_app
@@ -22,7 +23,11 @@ def build_engine(app: Flask) -> SearchEngine:
         from marketplace.storefront.search.elasticsearch import ElasticsearchEngine  # optional client library
 
         return ElasticsearchEngine(app.config["ELASTICSEARCH_URL"], app.config["ELASTICSEARCH_INDEX"])
-    raise RuntimeError(f"SEARCH_BACKEND must be 'embedded' or 'elasticsearch', not {backend!r}")
+    if backend == "tantivy":
+        from marketplace.storefront.search.tantivy_engine import TantivyEngine  # optional compiled library
+
+        return TantivyEngine(app.config["TANTIVY_INDEX_DIR"] or os.path.join(app.config["SEARCH_INDEX_DIR"], "tantivy"))
+    raise RuntimeError(f"SEARCH_BACKEND must be 'embedded', 'elasticsearch' or 'tantivy', not {backend!r}")
 
 
 def engine() -> SearchEngine:
