@@ -1,11 +1,12 @@
 """Search benchmark: a festival's long-tail query log against the served app, beside a trivial endpoint.
 
     python -m bench.search [--count 100000] [--queries 10000] [--seed 2026] [--duration 15]
-                           [--connections 32] [--suggest 500] [--also-uncached] [--scratch DIR]
+                           [--connections 32] [--suggest 500] [--also-uncached] [--backend embedded]
+                           [--scratch DIR]
 
 In a scratch directory (bench.search_catalog): migrate, seed-demo, generate COUNT products and time
-`flask search reindex`. Then serve the app with gunicorn (2 workers, default search settings: the
-embedded engine and its answer cache) and, at CONNECTIONS connections for DURATION seconds each, drive
+`flask search reindex` (into --backend's index: the embedded engine by default). Then serve the app with
+gunicorn (2 workers, default search settings: the answer cache on, SEARCH_CACHE_SIZE unset) and, at CONNECTIONS connections for DURATION seconds each, drive
 the trivial JSON endpoint (/api/v1/ping), then search with QUERIES distinct long-tail queries sent in a
 Zipf-like order (bench.search_queries: 1-3 words in nine locales, typos, filters by country, price
 range and stock, sorts, pages 2-5, several currencies, filter-only browsing). Finally suggest, one
@@ -99,6 +100,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--suggest", type=int, default=500, help="suggest requests (one at a time)")
     parser.add_argument("--also-uncached", action="store_true", help="repeat with SEARCH_CACHE_SIZE=0")
+    parser.add_argument("--backend", default="embedded", choices=list(search_catalog.ENGINES),
+                        help="SEARCH_BACKEND the served app uses")
     parser.add_argument("--scratch", type=Path, help="keep (and reuse) the catalog in this directory")
     args = parser.parse_args()
 
@@ -109,19 +112,22 @@ def main() -> None:
     results = {}
     try:
         reindex_seconds = search_catalog.prepare(scratch, args.count)
+        if args.backend != "embedded":
+            reindex_seconds = search_catalog.ensure_index(scratch, args.backend)
         runs = [("default cache", {})] + ([("uncached", {"SEARCH_CACHE_SIZE": "0"})] if args.also_uncached else [])
         for label, extra in runs:
-            env = search_catalog.environment(scratch, **extra)
+            env = search_catalog.environment(scratch, args.backend, **extra)
             results[label] = serve_and_load(env, args, search_paths, sequence, scratch)
     finally:
         if not args.scratch:
             shutil.rmtree(scratch, ignore_errors=True)
 
     print()
-    print(f"catalog: {args.count} products; flask search reindex {reindex_seconds:.1f} s (target <= 60 s at 100k)")
+    print(f"catalog: {args.count} products; flask search reindex ({args.backend}) {reindex_seconds:.1f} s "
+          f"(target <= 60 s at 100k)")
     print(f"queries: {mix_summary(queries, sequence)}")
     print(f"load: {search_load.tool()}, {args.connections} connections, {args.duration} s per endpoint, "
-          f"gunicorn 2 workers (sync), embedded engine")
+          f"gunicorn 2 workers (sync), {args.backend} engine")
     print(f"{'run':<30} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7}")
     for label, result in results.items():
         for name in ("trivial", "search"):

@@ -5,7 +5,7 @@
 
 The catalog is bench.search's (bench.search_catalog; --scratch shares it with bench.search). The queries
 are the first QUERIES distinct queries of bench.search_queries for the seed, each asked once. For every
-engine in --engines (ENGINES: the SEARCH_BACKEND value and the index directory it uses), an app is built
+engine in --engines (bench.search_catalog.ENGINES: a SEARCH_BACKEND and its index directory), an app is built
 with that backend and SEARCH_CACHE_SIZE=0, and each query is timed twice, after a warm-up pass:
 
 - engine: the engine's `search(SearchQuery)` alone (the SearchQuery the service built for the query);
@@ -16,7 +16,7 @@ with that backend and SEARCH_CACHE_SIZE=0, and each query is timed twice, after 
 Prints mean and p99 ms per query for text queries, filter-only browsing and all, and, per engine beside
 the first, how many answers had the same total, the same facets and the same first page of products.
 An engine whose backend this tree does not know (or that fails to start) is reported as not available.
-An engine other than the embedded one gets its own index built from the catalog first (timed).
+An engine other than the embedded one gets its own index (`flask search reindex`, timed) the first time.
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ import argparse
 import json
 import shutil
 import statistics
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -39,12 +40,8 @@ from config import database_url
 from marketplace.app import create_app
 from marketplace.kernel.extensions import db
 from marketplace.storefront.schemas import SearchArgs
-from marketplace.storefront.search import cache, indexing
+from marketplace.storefront.search import cache
 from marketplace.storefront.search.engine import SearchQuery, SearchResult
-
-#: name -> (SEARCH_BACKEND, index directory inside the scratch directory)
-ENGINES = {"embedded": ("embedded", "search"), "tantivy": ("tantivy", "search-tantivy")}
-
 
 class Recording:
     """An engine that remembers the queries it was asked and the answers it gave."""
@@ -70,22 +67,10 @@ class Timings:
     reindex_seconds: float | None = None
 
 
-def build_app(name: str, scratch: Path) -> Flask:
-    backend, directory = ENGINES[name]
+def build_app(backend: str, scratch: Path) -> Flask:
     return create_app(overrides={
-        "SQLALCHEMY_DATABASE_URI": database_url(f"sqlite:///{scratch / 'bench.db'}"),
-        "SEARCH_BACKEND": backend, "SEARCH_INDEX_DIR": str(scratch / directory), "SEARCH_CACHE_SIZE": 0})
-
-
-def ensure_index(app: Flask, name: str) -> float | None:
-    """Build a non-embedded engine's index from the catalog unless it holds every public product already."""
-    with app.app_context():
-        engine = app.extensions["search_engine"]
-        if name == "embedded" or engine.health().get("documents") == indexing.count_public(db.session):
-            return None
-        started = time.perf_counter()
-        indexing.reindex(db.session)
-        return time.perf_counter() - started
+        "SQLALCHEMY_DATABASE_URI": database_url(f"sqlite:///{scratch / 'bench.db'}"), "SEARCH_BACKEND": backend,
+        "SEARCH_INDEX_DIR": str(scratch / search_catalog.ENGINES[backend]), "SEARCH_CACHE_SIZE": 0})
 
 
 def answer(result: SearchResult) -> tuple:
@@ -131,7 +116,7 @@ def line(label: str, values: list[float]) -> str:
 
 def report(name: str, timings: Timings, queries: list[Query], reference: Timings | None) -> None:
     browse = [q.browse for q in queries]
-    print(f"\n{name}" + (f" (index built in {timings.reindex_seconds:.1f} s)" if timings.reindex_seconds else ""))
+    print(f"\n{name} (flask search reindex {timings.reindex_seconds:.1f} s)")
     print(f"{'':<30} {'mean ms':>9} {'p99 ms':>9}")
     for layer, values in (("engine", timings.engine_ms), ("service", timings.service_ms)):
         print(line(f"{layer}: all", values))
@@ -150,13 +135,14 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100_000, help="generated products")
     parser.add_argument("--queries", type=int, default=2_000, help="distinct queries, each asked once")
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--engines", default=",".join(ENGINES), help=f"comma-separated, of {', '.join(ENGINES)}")
+    engines = search_catalog.ENGINES
+    parser.add_argument("--engines", default=",".join(engines), help=f"comma-separated, of {', '.join(engines)}")
     parser.add_argument("--scratch", type=Path, help="keep (and reuse) the catalog in this directory")
     args = parser.parse_args()
     names = [name.strip() for name in args.engines.split(",") if name.strip()]
-    unknown = [name for name in names if name not in ENGINES]
+    unknown = [name for name in names if name not in engines]
     if unknown:
-        raise SystemExit(f"unknown engines {unknown}: choose from {', '.join(ENGINES)}")
+        raise SystemExit(f"unknown engines {unknown}: choose from {', '.join(engines)}")
 
     scratch = args.scratch or Path(tempfile.mkdtemp(prefix="buybrics-bench-"))
     queries = distinct_queries(args.queries, args.seed)
@@ -167,8 +153,8 @@ def main() -> None:
         for name in names:
             try:
                 app = build_app(name, scratch)
-                reindex_seconds = ensure_index(app, name)
-            except (RuntimeError, ImportError, OSError, ValueError) as error:
+                reindex_seconds = search_catalog.ensure_index(scratch, name)
+            except (RuntimeError, ImportError, OSError, ValueError, subprocess.CalledProcessError) as error:
                 unavailable[name] = f"{type(error).__name__}: {error}"
                 continue
             results[name] = measure(app, queries)
