@@ -14,13 +14,17 @@ delivers its outbox events, reindexing the embedded search engine, before it ans
 
 Prints orders/s, p50/p99 latency, the outcome counts (201, 409 insufficient_stock, anything else) and
 the oversell check: units of the scarce product sold never exceed its initial stock, and sold + left =
-initial. Exits non-zero if the check fails or an unexpected status came back.
+initial. Beside them, measured in the same run on the same server: the trivial endpoint (/api/v1/ping)
+at the same concurrency (--anchor requests), and the server's CPU time (user + system, all gunicorn
+processes, from /proc/<pid>/stat) per checkout and per ping. Exits non-zero if the check fails or an
+unexpected status came back.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -39,7 +43,6 @@ from sqlalchemy.engine import make_url
 from bench.serving import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
-PORT = 5078
 POSTGRES_ADMIN_URL = os.environ.get("POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 ADDRESS = {"name": "Ana Souza", "line1": "Rua Augusta 1500", "city": "São Paulo", "region": "SP",
            "postal_code": "01304-001", "country": "BR"}
@@ -114,6 +117,44 @@ def checkout(base: str, token: str, currency: str) -> tuple[int, str | None, flo
     return status, code, time.perf_counter() - started
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def ping(base: str) -> tuple[int, str | None, float]:
+    started = time.perf_counter()
+    with urllib.request.urlopen(f"{base}/api/v1/ping", timeout=60) as response:
+        response.read()
+        return response.status, None, time.perf_counter() - started
+
+
+def server_pids(master: int) -> list[int]:
+    """The gunicorn master and its workers (children listed by /proc)."""
+    children = Path(f"/proc/{master}/task/{master}/children")
+    return [master] + [int(pid) for pid in children.read_text().split()] if children.exists() else [master]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (/proc/<pid>/stat, fields 14 and 15)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measure(pool: ThreadPoolExecutor, pids: list[int], call, items) -> tuple[list, float, float]:
+    """Results, wall time and server CPU seconds of calling `call` on every item through the pool."""
+    cpu, started = cpu_seconds(pids), time.perf_counter()
+    results = list(pool.map(call, items))
+    return results, time.perf_counter() - started, cpu_seconds(pids) - cpu
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
@@ -126,13 +167,14 @@ def main() -> None:
     parser.add_argument("--stock", type=int, default=120, help="units of the scarce product")
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
     parser.add_argument("--currency", default="BRL")
+    parser.add_argument("--anchor", type=int, default=2000, help="requests to the trivial endpoint (the anchor)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--outbox", choices=["worker", "inline"], default="worker",
                         help="who delivers outbox events (search index, webhooks): the worker, or each request")
     args = parser.parse_args()
 
     admin = create_engine(sqlalchemy_url(POSTGRES_ADMIN_URL), isolation_level="AUTOCOMMIT")
-    name = f"buybrics_bench_{uuid.uuid4().hex[:10]}"
+    name = f"buybrics_bench_checkout_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     db_url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
@@ -147,20 +189,22 @@ def main() -> None:
         flask(["seed-demo"], env)
         scarce_id, tokens = prepare(db_url, env["SEARCH_INDEX_DIR"], args.checkouts, args.stock, args.currency)
 
-        base = f"http://127.0.0.1:{PORT}"
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", str(args.threads), "--bind",
-             f"127.0.0.1:{PORT}", "--log-level", "warning", "wsgi:app"],
+             f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
             cwd=ROOT, env=env)
         wait_for(f"{base}/api/v1/ping")
         print(f"server: gunicorn, 2 workers x {args.threads} threads, outbox delivered by the {args.outbox}; "
               f"client: {args.concurrency} threads, "
               f"{args.checkouts} checkouts")
 
-        started = time.perf_counter()
+        pids = server_pids(server.pid)
         with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
-            results = list(pool.map(lambda token: checkout(base, token, args.currency), tokens))
-        elapsed = time.perf_counter() - started
+            list(pool.map(lambda _n: ping(base), range(args.concurrency * 4)))  # every thread connected once
+            results, elapsed, cpu = measure(pool, pids, lambda token: checkout(base, token, args.currency), tokens)
+            pings, ping_elapsed, ping_cpu = measure(pool, pids, lambda _n: ping(base), range(args.anchor))
 
         created = [r for r in results if r[0] == 201]
         sold_out = [r for r in results if r[0] == 409 and r[1] == "insufficient_stock"]
@@ -175,8 +219,16 @@ def main() -> None:
             orders = conn.execute(text("SELECT count(*) FROM orders")).scalar()
         engine.dispose()
 
+        ping_rate = len(pings) / ping_elapsed
         print(f"wall time: {elapsed:.2f} s")
-        print(f"throughput: {len(created) / elapsed:.1f} orders/s ({len(results) / elapsed:.1f} checkouts/s)")
+        print(f"throughput: {len(created) / elapsed:.1f} orders/s ({len(results) / elapsed:.1f} checkouts/s); "
+              f"anchor /api/v1/ping: {ping_rate:.0f} req/s at the same concurrency "
+              f"(checkouts/s = {len(results) / elapsed / ping_rate:.3f} x ping)")
+        ping_ms = [r[2] * 1000 for r in pings]
+        print(f"server CPU: {cpu * 1000 / len(results):.1f} ms per checkout "
+              f"({cpu * 1000 / max(1, len(created)):.1f} ms per order), "
+              f"{ping_cpu * 1000 / len(pings):.2f} ms per ping; ping p50 {statistics.median(ping_ms):.0f} ms, "
+              f"p99 {percentile(ping_ms, 99):.0f} ms")
         print(f"latency (all checkouts): p50 {statistics.median(latencies):.0f} ms, "
               f"p99 {percentile(latencies, 99):.0f} ms, max {max(latencies):.0f} ms")
         if created:
