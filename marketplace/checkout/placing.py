@@ -82,21 +82,6 @@ def _price(session: Session, user: User, items: list[CartItem], products: dict[i
     return lines
 
 
-def _reserve(session: Session, user: User, order: Order, lines: list[_Line], table: RateTable) -> None:
-    """Stock (product rows by id), then campaign limits (campaign rows by id): every checkout and cancellation
-    locks in this one order, so none deadlock, and the hot rows stay locked only for what is left of the
-    transaction."""
-    for line in lines:
-        if not catalog.change_stock(session, line.product.id, -line.quantity):
-            raise Conflict(CheckoutErrorCode.INSUFFICIENT_STOCK,
-                           _("Not enough stock left for %(sku)s.", sku=line.product.sku),
-                           product_id=line.product.id)
-        catalog.record_search_change(session, line.product)
-    claimed_uses: set[int] = set()
-    for line in sorted(lines, key=lambda e: (e.quote.offer.campaign_id if e.quote.offer else 0, e.product.id)):
-        _claim(session, user, order, line, table, claimed_uses)
-
-
 def _split(order: Order, lines: list[_Line], table: RateTable, commission_rate: Decimal) -> None:
     """Order lines, one vendor order per vendor, totals in the shopper's and each vendor's currency."""
     currency = order.currency
@@ -137,9 +122,54 @@ def _split(order: Order, lines: list[_Line], table: RateTable, commission_rate: 
     order.rates = [info for info in used_rates.values() if info["from"] != info["to"]]
 
 
-def place_order(session: Session, user: User, data: dict[str, Any], record: IdempotencyRecord) -> Order:
-    """One transaction: price and lock the cart, reserve stock and campaign limits, split per vendor,
-    empty the cart."""
+def _sold_out(product: Product) -> Conflict:
+    return Conflict(CheckoutErrorCode.INSUFFICIENT_STOCK, _("Not enough stock left for %(sku)s.", sku=product.sku),
+                    product_id=product.id)
+
+
+def _check_stock(lines: list[_Line]) -> None:
+    """A line whose product had too few units when the cart was read fails at once, before any lock or write
+    (the reservation stays the atomic check: this one only spares a sold-out flash sale the work)."""
+    for line in lines:
+        if line.product.stock < line.quantity:
+            raise _sold_out(line.product)
+
+
+def _take_stock(session: Session, lines: list[_Line]) -> None:
+    """The hot rows: stock taken atomically, product rows by id (every checkout and cancellation locks product
+    rows, then campaign rows, in this one order, so none deadlock)."""
+    for line in lines:
+        if not catalog.change_stock(session, line.product.id, -line.quantity):
+            raise _sold_out(line.product)
+
+
+def _claim_all(session: Session, user: User, order: Order, lines: list[_Line], table: RateTable) -> None:
+    """Campaign limits (campaign rows by id), after the stock."""
+    claimed_uses: set[int] = set()
+    for line in sorted(lines, key=lambda e: (e.quote.offer.campaign_id if e.quote.offer else 0, e.product.id)):
+        _claim(session, user, order, line, table, claimed_uses)
+
+
+class _LimitReached(Exception):
+    """A campaign limit ran out between pricing the cart and claiming it: the line's price changes."""
+
+
+def _new_order(session: Session, user: User, data: dict[str, Any]) -> Order:
+    order = Order(user_id=user.id, currency=data["currency"], email=data.get("email") or user.email,
+                  shipping_address=data["shipping_address"], payment_provider=provider().name,
+                  status=OrderStatus.AWAITING_PAYMENT, total_amount=Decimal(0), refunded_amount=Decimal(0),
+                  reserved_until=now() + timedelta(minutes=current_app.config["RESERVATION_MINUTES"]))
+    session.add(order)
+    session.flush()
+    return order
+
+
+def _place(session: Session, user: User, data: dict[str, Any], record: IdempotencyRecord,
+           optimistic: bool) -> Order:
+    """`optimistic`: everything is written at the quoted prices first, and the hot rows (stock, then campaign
+    limits) are locked last, just before the commit; a campaign limit that ran out meanwhile raises
+    _LimitReached (the caller rolls back and places the order the careful way). Otherwise the limits are
+    claimed first and the order written at the prices they allowed."""
     currency = data["currency"]
     # a second checkout of the same cart at the same time (a double click with a new key) waits here, then
     # finds the cart empty: one cart makes one order
@@ -152,24 +182,46 @@ def place_order(session: Session, user: User, data: dict[str, Any], record: Idem
         .options(joinedload(Product.vendor)))}
     table = rates.current_table(session)
     commission_rate = Decimal(current_app.config["PLATFORM_COMMISSION_RATE"])
-    order = Order(user_id=user.id, currency=currency, email=data.get("email") or user.email,
-                  shipping_address=data["shipping_address"], payment_provider=provider().name,
-                  status=OrderStatus.AWAITING_PAYMENT, total_amount=Decimal(0), refunded_amount=Decimal(0),
-                  reserved_until=now() + timedelta(minutes=current_app.config["RESERVATION_MINUTES"]))
-    session.add(order)
-    session.flush()
     lines = _price(session, user, items, products, currency, table)
-    _reserve(session, user, order, lines, table)
+    _check_stock(lines)
+    order = _new_order(session, user, data)
+    if not optimistic:
+        _take_stock(session, lines)
+        _claim_all(session, user, order, lines, table)
+    else:
+        for line in lines:
+            line.price = line.quote.price
     with session.no_autoflush:  # lines join their vendor order before anything is written
         _split(order, lines, table, commission_rate)
     for item in items:
         session.delete(item)
-    session.flush()
+    for line in lines:
+        catalog.record_search_change(session, line.product)
     record.resource_id = order.id
     session.merge(record)
-    order_events.publish(session, order, order_events.ORDER_CREATED)
+    order_events.publish(session, order, order_events.ORDER_CREATED)  # (flushes)
+    if optimistic:
+        _take_stock(session, lines)
+        _claim_all(session, user, order, lines, table)
+        for line, order_line in zip(lines, order.lines):
+            if line.price != line.quote.price:
+                raise _LimitReached()
+            if line.campaign is not None:
+                order_line.campaign, order_line.campaign_id = line.campaign, line.campaign["campaign_id"]
     session.commit()
     return order
+
+
+def place_order(session: Session, user: User, data: dict[str, Any], record: IdempotencyRecord) -> Order:
+    """One transaction, one commit: price and validate the cart, write the order, its vendor orders and its
+    event, then reserve stock and campaign limits last (the rows every checkout of a hot product waits for
+    stay locked only for those few statements and the commit), and empty the cart. When a campaign limit
+    ran out after the cart was priced, it is placed again with the limits claimed first."""
+    try:
+        return _place(session, user, data, record, optimistic=True)
+    except _LimitReached:
+        session.rollback()
+    return _place(session, user, data, record, optimistic=False)
 
 
 def ensure_payment(session: Session, order: Order) -> Payment:
@@ -180,17 +232,24 @@ def ensure_payment(session: Session, order: Order) -> Payment:
         return order.payment
     amount, order_id = order.total, order.id
     session.commit()  # ends the transaction that read the order; nothing was written in it
+    return _start_payment(session, order_id, amount)
+
+
+def _start_payment(session: Session, order_id: int, amount: Money) -> Payment:
+    """The provider asked, then the payment recorded on the locked order, left for the caller's commit (the
+    checkout's answer is stored in the same transaction); a payment for an order cancelled meanwhile is
+    committed at once, then cancelled at the provider."""
     try:
         state = provider().create_payment(amount=amount, idempotency_key=f"order-{order_id}-payment",
                                           metadata={"order_id": str(order_id)})
     except UnsupportedCurrency as error:
-        _withdraw(session, order)
+        _withdraw(session, order_id)
         raise Invalid(CheckoutErrorCode.UNSUPPORTED_PAYMENT_CURRENCY, str(error), field="currency") from None
     except PaymentError as error:
         raise PaymentUnavailable(CheckoutErrorCode.PAYMENT_PROVIDER_ERROR,
                                  _("The payment provider did not answer; retry with the same Idempotency-Key."),
                                  provider_code=error.code) from None
-    order = orders.locked_order(session, order.id)  # a cancellation may have committed while the provider answered
+    order = orders.locked_order(session, order_id)  # a cancellation may have committed while the provider answered
     payment = order.payment or Payment(provider=provider().name, amount=order.total_amount,
                                        currency=order.currency)
     order.payment = payment
@@ -200,19 +259,21 @@ def ensure_payment(session: Session, order: Order) -> Payment:
     if cancelled:  # its cancellation found no payment to cancel: this one must not be payable either
         payment.status = "canceled"
     session.add(payment)
-    session.commit()
-    if cancelled and state.provider_ref and order.payment_provider != "manual":
-        try:
-            provider().cancel_payment(state.provider_ref, f"order-{order.id}-cancel")
-        except PaymentError as error:
-            log.warning("order %s was cancelled; its payment could not be cancelled yet: %s", order.id, error)
+    session.flush()
+    if cancelled:
+        session.commit()
+        if state.provider_ref and order.payment_provider != "manual":
+            try:
+                provider().cancel_payment(state.provider_ref, f"order-{order.id}-cancel")
+            except PaymentError as error:
+                log.warning("order %s was cancelled; its payment could not be cancelled yet: %s", order.id, error)
     return payment
 
 
-def _withdraw(session: Session, order: Order) -> None:
+def _withdraw(session: Session, order_id: int) -> None:
     """An order that can never be paid (the provider refuses its currency): cancel it, giving its stock
     back, and put its lines back in the cart, so that the 422 leaves things as they were."""
-    order = orders.locked_order(session, order.id)
+    order = orders.locked_order(session, order_id)
     if order.status != OrderStatus.AWAITING_PAYMENT:
         session.commit()
         return
@@ -230,7 +291,8 @@ def _withdraw(session: Session, order: Order) -> None:
 
 
 def checkout(session: Session, user: User, data: dict[str, Any], record: IdempotencyRecord) -> Order:
-    """Resumable: an attempt that died after placing the order carries on from it."""
+    """Resumable: an attempt that died after placing the order carries on from it. The payment is recorded in
+    the transaction that stores the answer (the caller's commit)."""
     if record.resource_id is None:
         order = place_order(session, user, data, record)
     else:
