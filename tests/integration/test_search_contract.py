@@ -297,6 +297,14 @@ def test_pages_partition_a_sorted_result(loaded):
     assert loaded.search(SearchQuery(page=4, per_page=2)).total == len(ALL)
 
 
+def test_pages_partition_hits_of_equal_relevance(engine):
+    engine.index([document(n, en("Leather bag")) for n in range(1, 8)])
+    pages = [ids(engine.search(SearchQuery(q="leather", page=n, per_page=3))) for n in (1, 2, 3)]
+    assert [len(page) for page in pages] == [3, 3, 1]
+    assert sorted(sum(pages, [])) == list(range(1, 8))
+    assert all(page == sorted(page) for page in pages)  # equal scores in id order within a page
+
+
 # -- facets -------------------------------------------------------------------------------------------
 
 def test_facets_count_values_and_category_ancestors(loaded):

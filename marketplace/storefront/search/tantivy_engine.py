@@ -25,9 +25,12 @@ Where the answers differ from the embedded engine (the contract tests pass for b
   title 4, description 1, x3 in the shopper's locale), summed over the matching fields; FTS5's bm25 counts
   a document's length and a term's frequency over all its columns together. So the order of text hits
   with different scores can differ between the engines; the rules (the shopper's locale first, a boost
-  multiplies the score, equal scores by product id) hold in both. BM25's document count and average
-  field length also count tombstones and suggestion documents (they have no text fields), which scales
-  every score alike;
+  multiplies the score) hold in both. BM25's document count and average field length also count the
+  tombstones and suggestion documents (which have no text fields): this shifts the numbers slightly;
+- equal text scores: the embedded engine orders them by product id; tantivy by their place in the index
+  (a reindex writes products in id order, but merges and later writes reorder segments), and this engine
+  then orders each page by id. So a run of equal scores longer than what is left of a page may put other
+  products of that run on the page than the embedded engine does; pages still partition the hits;
 - suggestions rank the shopper's locale first, then by BM25 of the full words (a prefix word scores a
   constant), then in index order, where FTS5 ranks the prefix match by bm25 too;
 - boosts from 1 up (the campaign range is 1-10) multiply scores exactly; a boost below 1 would count as 1.
@@ -449,19 +452,12 @@ class TantivyEngine:
 
     @staticmethod
     def _ranked(searcher: tantivy.Searcher, query: Query, offset: int, size: int) -> tuple[int, list[Any]]:
-        """Hits by score x boost, equal scores by product id: fetch past the page until the run of equal
-        scores at its end is complete, so the page holds the lowest ids of that run."""
-        wanted = offset + size
-        limit = wanted + 1
-        while True:
-            found = searcher.search(query, limit, count=True, weight_by_field="boost_weight")
-            hits = found.hits
-            if len(hits) < limit or hits[-1][0] != hits[wanted - 1][0]:
-                break
-            limit *= 2
-        ids = searcher.fast_field_values("id", [address for _score, address in hits])
-        ranked = sorted(zip(hits, ids), key=lambda item: (-item[0][0], item[1]))
-        return found.count, [hit[1] for hit, _id in ranked[offset:wanted]]
+        """Hits by score x boost; tantivy orders equal scores by their place in the index, so pages always
+        partition the hits; within a page, equal scores are put in product id order."""
+        found = searcher.search(query, size, count=True, offset=offset, weight_by_field="boost_weight")
+        ids = searcher.fast_field_values("id", [address for _score, address in found.hits])
+        ranked = sorted(zip(found.hits, ids), key=lambda item: (-item[0][0], item[1]))
+        return found.count, [hit[1] for hit, _id in ranked]
 
     def _facets(self, searcher: tantivy.Searcher, query: SearchQuery, full: Query,
                 combined: Callable[[str | None], Query]) -> dict[str, list[FacetValue]]:
