@@ -155,12 +155,13 @@ class _LimitReached(Exception):
 
 
 def _new_order(session: Session, user: User, data: dict[str, Any]) -> Order:
+    """The order, its lines and vendor orders still empty (known empty: filling them reads nothing)."""
     order = Order(user_id=user.id, currency=data["currency"], email=data.get("email") or user.email,
                   shipping_address=data["shipping_address"], payment_provider=provider().name,
                   status=OrderStatus.AWAITING_PAYMENT, total_amount=Decimal(0), refunded_amount=Decimal(0),
-                  reserved_until=now() + timedelta(minutes=current_app.config["RESERVATION_MINUTES"]))
+                  reserved_until=now() + timedelta(minutes=current_app.config["RESERVATION_MINUTES"]),
+                  lines=[], vendor_orders=[])
     session.add(order)
-    session.flush()
     return order
 
 
@@ -186,6 +187,7 @@ def _place(session: Session, user: User, data: dict[str, Any], record: Idempoten
     _check_stock(lines)
     order = _new_order(session, user, data)
     if not optimistic:
+        session.flush()  # (the order's id: campaign uses name it)
         _take_stock(session, lines)
         _claim_all(session, user, order, lines, table)
     else:
@@ -197,9 +199,9 @@ def _place(session: Session, user: User, data: dict[str, Any], record: Idempoten
         session.delete(item)
     for line in lines:
         catalog.record_search_change(session, line.product)
+    order_events.publish(session, order, order_events.ORDER_CREATED)  # (flushes: the order is written whole)
     record.resource_id = order.id
     session.merge(record)
-    order_events.publish(session, order, order_events.ORDER_CREATED)  # (flushes)
     if optimistic:
         _take_stock(session, lines)
         _claim_all(session, user, order, lines, table)
