@@ -51,6 +51,7 @@ LAYER_NAMES = {0: "config", 1: "kernel", 2: "base capabilities", 3: "vendors", 4
 #: process that never uses them does not pay for their client library (none is there to dodge a cycle).
 LAZY_ADAPTERS = {
     "marketplace.storefront.search.elasticsearch",     # the `elasticsearch` client, production search only
+    "marketplace.storefront.search.tantivy_engine",    # the `tantivy` library, opt-in search engine only
 }
 
 

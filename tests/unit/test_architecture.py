@@ -11,6 +11,7 @@ SINGLE_CAPABILITY = {
     "marketplace.storefront.search.elasticsearch",   # the Elasticsearch engine
     "marketplace.storefront.search.analysis",        # text analysis: tokenizers and stemmers per language
     "marketplace.storefront.search.embedded",        # the embedded engine
+    "marketplace.storefront.search.tantivy_engine",  # the tantivy engine
 }
 MAX_LINES = 420
 
