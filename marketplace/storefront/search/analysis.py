@@ -452,6 +452,17 @@ def query_tokens(text: str, locale: str) -> list[str]:
     return list(dict.fromkeys(_analyze(text, locale, document=False)))
 
 
+def query_analyses(text: str) -> dict[tuple[str, ...], list[str]]:
+    """Each distinct analysis of a query across the supported locales -> the locales that analyse it alike
+    (an engine matches one clause per analysis, on those locales' fields)."""
+    by_terms: dict[tuple[str, ...], list[str]] = {}
+    for locale in LOCALES:
+        terms = tuple(query_tokens(text, locale))
+        if terms:
+            by_terms.setdefault(terms, []).append(locale)
+    return by_terms
+
+
 def prefix_tokens(text: str) -> list[str]:
     """Unstemmed normalized words of a title for prefix completion, deduplicated (Han: jieba words)."""
     if not text:

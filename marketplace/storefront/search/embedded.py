@@ -276,14 +276,9 @@ class EmbeddedEngine:
 
     def _match_expression(self, conn: sqlite3.Connection, text: str) -> str | None:
         """One clause per distinct analysis of the query: locales that analyse it alike share a clause."""
-        by_terms: dict[tuple[str, ...], list[str]] = {}
-        for locale in LOCALES:
-            terms = tuple(dict.fromkeys(analysis.query_tokens(text, locale)))
-            if terms:
-                by_terms.setdefault(terms, []).append(locale)
         expansions: dict[str, list[str]] = {}
         clauses = []
-        for terms, locales in by_terms.items():
+        for terms, locales in analysis.query_analyses(text).items():
             parts = []
             for term in terms:
                 if term not in expansions:

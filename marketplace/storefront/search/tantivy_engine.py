@@ -376,14 +376,9 @@ class TantivyEngine:
 
     def _text_query(self, searcher: tantivy.Searcher, text: str, locale: str) -> Query | None:
         """One clause per distinct analysis of the query: locales that analyse it alike share a clause."""
-        by_terms: dict[tuple[str, ...], list[str]] = {}
-        for candidate in LOCALES:
-            terms = tuple(dict.fromkeys(analysis.query_tokens(text, candidate)))
-            if terms:
-                by_terms.setdefault(terms, []).append(candidate)
         expansions: dict[str, list[str]] = {}
         clauses = []
-        for terms, locales in by_terms.items():
+        for terms, locales in analysis.query_analyses(text).items():
             parts = []
             for term in terms:
                 if term not in expansions:
