@@ -335,9 +335,12 @@ def test_an_order_cancelled_while_its_payment_is_being_created_cannot_be_paid(st
         checking_out = pool.submit(app.test_client().post, CHECKOUT, json=checkout_body(),
                                    headers={**market.shopper["headers"], "Idempotency-Key": new_key()})
         deadline = time.monotonic() + 10
-        while (order_id := scalar(engine, "SELECT max(id) FROM orders")) is None:
-            assert time.monotonic() < deadline, "the order was never placed"
+        # cancel once the provider is creating the intent (the order is committed by then); cancelling as soon
+        # as the order row shows would, on a slow machine, beat the checkout to the provider
+        while not fake.requests_to("POST", "/v1/payment_intents"):
+            assert time.monotonic() < deadline, "the payment was never started"
             time.sleep(0.02)
+        order_id = scalar(engine, "SELECT max(id) FROM orders")
         cancelled = app.test_client().post(f"{ORDERS}/{order_id}/cancel", headers=market.shopper["headers"])
         placed = checking_out.result(timeout=60)
 
