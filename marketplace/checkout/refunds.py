@@ -28,9 +28,12 @@ def _share_of(vendor_order: VendorOrder) -> calculations.VendorShare:
                                     net=vendor_order.net)
 
 
-def refund(session: Session, admin: User, order_id: int, vendor_order_id: int | None, amount: Money | None,
-           reason: str | None) -> Refund:
-    """Refund through the provider; never more than was paid (for the order, or for one vendor's part)."""
+def refund(session: Session, admin: User | None, order_id: int, vendor_order_id: int | None, amount: Money | None,
+           reason: str | None, *, provider_key: str | None = None) -> Refund:
+    """Refund through the provider; never more than was paid (for the order, or for one vendor's part).
+    `admin` is who asked (None for the marketplace itself, e.g. an accepted dispute proposal); `provider_key`
+    names the refund at the provider when the caller's own record must refund once (a return, a decision),
+    else the refund row's id does. Commits, with whatever the caller left pending in the session."""
     order = orders.locked_order(session, order_id)
     if order.status not in REFUNDABLE:
         raise Conflict(CheckoutErrorCode.INVALID_ORDER_STATE, _("Only a paid order can be refunded."),
@@ -56,12 +59,13 @@ def refund(session: Session, admin: User, order_id: int, vendor_order_id: int | 
                       _("At most %(max)s %(c)s can still be refunded.", max=refundable, c=order.currency),
                       field="amount")
     row = Refund(order_id=order.id, vendor_order_id=vendor_order.id if vendor_order else None, amount=value,
-                 currency=order.currency, status="pending", reason=reason, created_by=admin.id)
+                 currency=order.currency, status="pending", reason=reason,
+                 created_by=admin.id if admin is not None else None)
     session.add(row)
     session.flush()
     try:
         state = provider().refund(provider_ref=order.payment.provider_ref, amount=Money(value, order.currency),
-                                  idempotency_key=f"refund-{row.id}", metadata={"order_id": str(order.id)})
+                                  idempotency_key=provider_key or f"refund-{row.id}", metadata={"order_id": str(order.id)})
     except PaymentError as error:
         session.rollback()
         raise PaymentUnavailable(CheckoutErrorCode.PAYMENT_PROVIDER_ERROR,
