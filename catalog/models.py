@@ -71,6 +71,10 @@ class Product(db.Model):
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now, index=True)
+    #: Published reviews' average rating, rounded half up to one decimal (None while there is none), and
+    #: their count; set only by `services.set_rating`.
+    rating_average: Mapped[Decimal | None] = mapped_column(ExactDecimal(3, 1))
+    rating_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     vendor: Mapped[Vendor] = relationship()
     category: Mapped[Category] = relationship()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from flask import current_app, g, has_app_context
@@ -216,6 +217,19 @@ def archive_product(session: Session, user: User, product_id: int) -> None:
         product.updated_at = now()
         record_search_change(session, product)
     session.commit()
+
+
+def set_rating(session: Session, product_id: int, average: Decimal | None, count: int) -> None:
+    """The product's published rating (average rounded to one decimal, None when `count` is 0), marked as a
+    change like any product write (version, updated_at, the search event) when it moved. The caller locks the
+    product first (`find_product(lock=True)`) before counting what it sets, and commits."""
+    product = session.get(Product, product_id)
+    if product is None or (product.rating_average, product.rating_count) == (average, count):
+        return
+    product.rating_average, product.rating_count = average, count
+    product.version += 1
+    product.updated_at = now()
+    record_search_change(session, product)
 
 
 def vendor_products(session: Session, vendor_id: int, viewer: User | None, status: str | None,
