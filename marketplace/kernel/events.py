@@ -17,7 +17,9 @@ from marketplace.kernel.clock import now
 
 TOPIC = "partner.event"
 TYPES = ("order.created", "order.paid", "order.cancelled", "order.refunded", "listing.updated",
-         "campaign.started", "campaign.ended")
+         "campaign.started", "campaign.ended",
+         "return.requested", "return.approved", "return.rejected", "return.in_transit", "return.received",
+         "return.refunded", "return.replaced", "return.closed", "return.escalated")
 
 
 def _envelope(event_type: str, data: dict[str, Any], vendor_ids: list[int] | None, created_at: str) -> dict:
