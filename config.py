@@ -88,6 +88,8 @@ class Config:
     PLATFORM_COMMISSION_RATE = os.environ.get("PLATFORM_COMMISSION_RATE", "0.08")
     RESERVATION_MINUTES = int(os.environ.get("RESERVATION_MINUTES", 30))
     IDEMPOTENCY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_TTL_HOURS", 48))
+    #: Returns: days a vendor has to approve or reject a return request before it escalates to a dispute.
+    RETURN_ANSWER_DAYS = float(os.environ.get("RETURN_ANSWER_DAYS", 2))
 
     # Partner API (marketplace/partners)
     PARTNER_RATE_LIMIT = os.environ.get("PARTNER_RATE_LIMIT", "600 per minute")
