@@ -11,6 +11,7 @@ from config import Config, ProductionConfig, config_for_env
 from marketplace import health
 from marketplace.accounts import routes as accounts_routes
 from marketplace.accounts.cli import users_cli
+from marketplace.aftersale.messages import routes as messages_routes
 from marketplace.checkout import fulfilment, payouts, routes as checkout_routes, sales as checkout_sales
 from marketplace.checkout.payments import build_provider
 from marketplace.demo import seed_demo_command
@@ -85,7 +86,8 @@ def register_adapters(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     for blueprint in (health.blp, accounts_routes.blp, rates_routes.blp, vendors_routes.blp, storefront_routes.blp,
-                      checkout_routes.blp, promotions_routes.blp, partners_routes.blp, partners_routes.grants_blp):
+                      checkout_routes.blp, promotions_routes.blp, partners_routes.blp, partners_routes.grants_blp,
+                      messages_routes.blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
 
 

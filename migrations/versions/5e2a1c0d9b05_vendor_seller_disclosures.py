@@ -8,8 +8,10 @@ Revises: 5e2a1c0d9b04
 Create Date: 2026-12-01 00:00:00
 
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
+
+import marketplace.kernel.db_types
 
 
 # revision identifiers, used by Alembic.
@@ -20,8 +22,26 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table('order_messages',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('vendor_order_id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('author_role', sa.String(length=16), nullable=False),
+    sa.Column('body', sa.Text(), nullable=True),
+    sa.Column('locale', sa.String(length=8), nullable=True),
+    sa.Column('event', sa.String(length=64), nullable=True),
+    sa.Column('params', sa.JSON(), nullable=True),
+    sa.Column('created_at', marketplace.kernel.db_types.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_order_messages_author_id_users')),
+    sa.ForeignKeyConstraint(['vendor_order_id'], ['vendor_orders.id'],
+                            name=op.f('fk_order_messages_vendor_order_id_vendor_orders'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_order_messages'))
+    )
+    with op.batch_alter_table('order_messages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_order_messages_vendor_order_id'), ['vendor_order_id'], unique=False)
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('order_messages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_order_messages_vendor_order_id'))
+    op.drop_table('order_messages')
