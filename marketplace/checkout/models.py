@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.kernel.clock import now
@@ -117,6 +117,8 @@ class VendorOrder(db.Model):
     tracking_number: Mapped[str | None] = mapped_column(String(64))
     shipped_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    #: An open dispute holds this vendor order's payout credit: `payouts.transfer_payouts` skips it until then.
+    payout_held: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     order: Mapped[Order] = relationship(back_populates="vendor_orders")
     lines: Mapped[list["OrderLine"]] = relationship(back_populates="vendor_order", order_by="OrderLine.id")

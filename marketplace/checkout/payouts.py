@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.checkout import calculations
-from marketplace.checkout.models import Order, PayoutEntry
+from marketplace.checkout.models import Order, PayoutEntry, VendorOrder
 from marketplace.checkout.payments import provider
 from marketplace.checkout.payments.base import PaymentError
 from marketplace.kernel.money import Money
@@ -22,9 +22,12 @@ log = logging.getLogger(__name__)
 
 def transfer_payouts(session: Session, order: Order | None = None) -> int:
     """Send pending credits to approved vendors with a reviewed Stripe Connect account (idempotent per vendor
-    order). A vendor back in review, suspended or rejected is held: its credits wait, nothing is sent."""
+    order). A vendor back in review, suspended or rejected is held: its credits wait, nothing is sent; so is the
+    credit of a vendor order on hold (`payout_held`, e.g. while a dispute about it is open)."""
     query = (select(PayoutEntry, Vendor).join(Vendor, Vendor.id == PayoutEntry.vendor_id)
-             .where(PayoutEntry.status == "pending", PayoutEntry.kind == "credit", payouts_allowed_clause()))
+             .join(VendorOrder, VendorOrder.id == PayoutEntry.vendor_order_id)
+             .where(PayoutEntry.status == "pending", PayoutEntry.kind == "credit", payouts_allowed_clause(),
+                    VendorOrder.payout_held.is_(False)))
     if order is not None:
         query = query.where(PayoutEntry.vendor_order_id.in_([v.id for v in order.vendor_orders]))
     done = 0

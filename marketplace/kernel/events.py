@@ -19,7 +19,9 @@ TOPIC = "partner.event"
 TYPES = ("order.created", "order.paid", "order.cancelled", "order.refunded", "listing.updated",
          "campaign.started", "campaign.ended",
          "return.requested", "return.approved", "return.rejected", "return.in_transit", "return.received",
-         "return.refunded", "return.replaced", "return.closed", "return.escalated")
+         "return.refunded", "return.replaced", "return.closed", "return.escalated",
+         "dispute.opened", "dispute.proposal", "dispute.accepted", "dispute.declined", "dispute.facilitated",
+         "dispute.decided", "dispute.closed")
 
 
 def _envelope(event_type: str, data: dict[str, Any], vendor_ids: list[int] | None, created_at: str) -> dict:

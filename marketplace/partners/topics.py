@@ -17,4 +17,8 @@ EVENT_SCOPES = {"order.created": Scope.ORDERS_READ, "order.paid": Scope.ORDERS_R
                 "return.rejected": Scope.ORDERS_READ, "return.in_transit": Scope.ORDERS_READ,
                 "return.received": Scope.ORDERS_READ, "return.refunded": Scope.ORDERS_READ,
                 "return.replaced": Scope.ORDERS_READ, "return.closed": Scope.ORDERS_READ,
-                "return.escalated": Scope.ORDERS_READ}
+                "return.escalated": Scope.ORDERS_READ,
+                "dispute.opened": Scope.ORDERS_READ, "dispute.proposal": Scope.ORDERS_READ,
+                "dispute.accepted": Scope.ORDERS_READ, "dispute.declined": Scope.ORDERS_READ,
+                "dispute.facilitated": Scope.ORDERS_READ, "dispute.decided": Scope.ORDERS_READ,
+                "dispute.closed": Scope.ORDERS_READ}
