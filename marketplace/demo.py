@@ -30,7 +30,7 @@ from catalog import services as catalog
 from catalog.models import Product
 from promotions import announcements, campaigns, enrollment
 from promotions.models import Campaign
-from vendors import services as vendors
+from vendors import demo as vendor_demo, services as vendors
 from vendors.models import Vendor, VendorStatus
 
 RATE_SNAPSHOTS = (("ecb", "ecb-eurofxref-daily.xml"), ("cbr", "cbr-XML_daily.xml"), ("manual", "manual.json"))
@@ -86,7 +86,7 @@ def ensure_vendor(spec: dict, admin: User) -> Vendor:
             "tax_id": spec["tax_id"], "contact_email": owner.email, "phone": spec["phone"],
             "sector": spec["sector"], "employees": spec["employees"],
             "annual_turnover": Money(Decimal(spec["turnover"][0]), spec["turnover"][1]),
-            "description": spec["description"],
+            "description": spec["description"], **vendor_demo.demo_disclosures(spec["country"], spec["phone"]),
         }
         if "investment" in spec:
             data["investment"] = Money(Decimal(spec["investment"][0]), spec["investment"][1])

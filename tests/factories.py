@@ -54,6 +54,16 @@ def tax_id(country: str, n: int | None = None) -> str:
     raise ValueError(f"no test tax ID generator for {country}")
 
 
+def disclosures(country: str = "IN") -> dict[str, Any]:
+    """Complete seller disclosures (address, customer care, grievance officer, return policy) for `country`."""
+    return {
+        "address": {"line1": "12 Market Road", "city": "Capital City", "postal_code": "10001", "country": country},
+        "customer_care": {"email": "care@example.com", "phone": PHONES[country]},
+        "grievance_officer": {"name": "Grievance Officer", "email": "grievance@example.com"},
+        "return_policy": {"window_days": 14},
+    }
+
+
 def vendor_payload(country: str = "IN", **overrides: Any) -> dict[str, Any]:
     currency = CURRENCIES[country]
     payload: dict[str, Any] = {
@@ -69,6 +79,7 @@ def vendor_payload(country: str = "IN", **overrides: Any) -> dict[str, Any]:
     }
     if country == "IN":
         payload["investment"] = {"amount": "1000000.00", "currency": "INR"}
+    payload.update(disclosures(country))
     payload.update(overrides)
     return payload
 

@@ -12,3 +12,4 @@ class VendorErrorCode(StrEnum):
     NOT_FOUND = "vendor_not_found"
     NOT_OWNER = "not_vendor_owner"
     NO_VENDOR_PROFILE = "no_vendor_profile"
+    DISCLOSURES_MISSING = "disclosures_missing"

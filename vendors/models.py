@@ -48,6 +48,11 @@ class Vendor(db.Model):
     stripe_account_id: Mapped[str | None] = mapped_column(String(64))
     #: A changed payout account waiting for review; it replaces `stripe_account_id` only on approval.
     pending_stripe_account_id: Mapped[str | None] = mapped_column(String(64))
+    #: Seller disclosures (vendors/disclosures.py): shown publicly, required before approval.
+    address: Mapped[dict | None] = mapped_column(JSON)
+    customer_care: Mapped[dict | None] = mapped_column(JSON)
+    grievance_officer: Mapped[dict | None] = mapped_column(JSON)
+    return_policy: Mapped[dict | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), index=True, default=VendorStatus.PENDING_REVIEW)
     status_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)

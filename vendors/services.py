@@ -19,10 +19,13 @@ from marketplace.kernel.errors import Conflict, ErrorCode, Forbidden, Invalid, N
 from marketplace.kernel.money import Money
 from marketplace.kernel.pagination import paginate
 from marketplace.rates import services as rates
-from vendors import msme, tax_ids
+from vendors import disclosures, msme, tax_ids
 from vendors.errors import VendorErrorCode
 from vendors.models import Vendor, VendorStatus, VendorStatusChange
 from vendors.topics import SEARCH_VENDOR_TOPIC
+
+#: How many days after delivery a vendor accepts returns (default 14); returns ask it here or in disclosures.
+return_window_days = disclosures.return_window_days
 
 #: action -> (statuses it may start from, status it leads to, whether a reason is required)
 TRANSITIONS: dict[str, tuple[tuple[VendorStatus, ...], VendorStatus, bool]] = {
@@ -91,7 +94,7 @@ def check_tax_id(country: str, value: str) -> tax_ids.TaxId:
         raise Invalid(VendorErrorCode.INVALID_TAX_ID, error.message, field="tax_id") from None
 
 
-def normalize_phone(value: str, country: str) -> str:
+def normalize_phone(value: str, country: str, field: str = "phone") -> str:
     try:
         number = phonenumbers.parse(value, country)
     except phonenumbers.NumberParseException:
@@ -99,7 +102,7 @@ def normalize_phone(value: str, country: str) -> str:
     if number is None or not phonenumbers.is_valid_number(number):
         raise Invalid(VendorErrorCode.INVALID_PHONE,
                       _("Not a valid phone number for %(country)s; include the country code if it is foreign.",
-                        country=country), field="phone")
+                        country=country), field=field)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -162,10 +165,25 @@ def _apply_profile(session: Session, vendor: Vendor, data: dict[str, Any]) -> No
         vendor.annual_turnover = data["annual_turnover"]
     if "investment" in data:
         vendor.investment = data["investment"]
+    _apply_disclosures(vendor, data, country)
     vendor.country = country
     vendor.currency = country_currency(country)
     result = classify(session, country, vendor.sector, vendor.employees, vendor.annual_turnover, vendor.investment)
     vendor.msme_class, vendor.msme_rule, vendor.msme_subtype = result.msme_class, result.rule, result.subtype
+
+
+def _apply_disclosures(vendor: Vendor, data: dict[str, Any], country: str) -> None:
+    """Set the seller disclosures sent (each part replaced whole), phones normalized to E.164 with the
+    address's country (else the vendor's) for national numbers."""
+    address = data.get("address", vendor.address) or {}
+    region = address.get("country") or country
+    for part in disclosures.PARTS:
+        if part not in data:
+            continue
+        value = dict(data[part])
+        if value.get("phone"):
+            value["phone"] = normalize_phone(value["phone"], region, field=f"{part}.phone")
+        setattr(vendor, part, value)
 
 
 def _commit(session: Session) -> None:
@@ -277,6 +295,13 @@ def change_status(session: Session, actor: User, vendor_id: int, action: str, re
                          action=target), current_status=vendor.status)
     if needs_reason and not (reason or "").strip():
         raise Invalid(ErrorCode.VALIDATION_ERROR, _("A reason is required."), field="reason")
+    missing = disclosures.missing_disclosures(vendor)
+    if target == VendorStatus.APPROVED and missing:
+        raise Conflict(VendorErrorCode.DISCLOSURES_MISSING,
+                       _("The vendor must complete its seller disclosures before it is approved: %(missing)s.",
+                         missing=", ".join(missing)),
+                       errors={name: [_("Required before approval.")] for name in missing},
+                       disclosures_missing=missing, current_status=vendor.status)
     if target == VendorStatus.APPROVED and vendor.pending_stripe_account_id is not None:
         # the reviewed payout account is replaced only now
         vendor.stripe_account_id, vendor.pending_stripe_account_id = vendor.pending_stripe_account_id, None

@@ -20,6 +20,8 @@ down_revision = '5e2a1c0d9b04'
 branch_labels = None
 depends_on = None
 
+VENDOR_DISCLOSURES = ('address', 'customer_care', 'grievance_officer', 'return_policy')
+
 
 def upgrade():
     op.create_table('order_messages',
@@ -39,9 +41,17 @@ def upgrade():
     )
     with op.batch_alter_table('order_messages', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_order_messages_vendor_order_id'), ['vendor_order_id'], unique=False)
+    # seller disclosures: nullable JSON, so existing vendors keep their status and are asked to complete them
+    # (only columns are added: SQLite does not rebuild the table)
+    with op.batch_alter_table('vendors', schema=None) as batch_op:
+        for name in VENDOR_DISCLOSURES:
+            batch_op.add_column(sa.Column(name, sa.JSON(), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('vendors', schema=None) as batch_op:
+        for name in reversed(VENDOR_DISCLOSURES):
+            batch_op.drop_column(name)
     with op.batch_alter_table('order_messages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_order_messages_vendor_order_id'))
     op.drop_table('order_messages')

@@ -85,6 +85,8 @@ def test_01_a_new_vendor_signs_up_applies_and_is_approved_by_an_admin(journey):
         "tax_id": "JRNFA4242Z", "contact_email": VENDOR_EMAIL, "phone": "+91 98765 43210", "sector": "manufacturing",
         "employees": 12, "annual_turnover": {"amount": "5000000.00", "currency": "INR"},
         "investment": {"amount": "1000000.00", "currency": "INR"},
+        "address": {"line1": "7 Zaina Kadal", "city": "Srinagar", "postal_code": "190002", "country": "IN"},
+        "customer_care": {"email": VENDOR_EMAIL}, "grievance_officer": {"name": "Irfan Bhat", "email": VENDOR_EMAIL},
     }), 201)
     assert profile["status"] == "pending_review" and profile["msme_class"] == "micro"
 
