@@ -12,6 +12,7 @@ from marketplace import health
 from marketplace.accounts import routes as accounts_routes
 from marketplace.accounts.cli import users_cli
 from marketplace.aftersale.messages import routes as messages_routes
+from marketplace.aftersale.returns import escalation as return_escalation, routes as returns_routes
 from marketplace.checkout import fulfilment, payouts, routes as checkout_routes, sales as checkout_sales
 from marketplace.checkout.payments import build_provider
 from marketplace.demo import seed_demo_command
@@ -87,7 +88,7 @@ def register_adapters(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     for blueprint in (health.blp, accounts_routes.blp, rates_routes.blp, vendors_routes.blp, storefront_routes.blp,
                       checkout_routes.blp, promotions_routes.blp, partners_routes.blp, partners_routes.grants_blp,
-                      messages_routes.blp):
+                      returns_routes.blp, messages_routes.blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
 
 
@@ -114,6 +115,7 @@ def register_jobs(app: Flask) -> None:
     worker.register(app, "partner-sync-jobs", partner_jobs.process_sync_jobs)
     worker.register(app, "partner-webhooks", partner_deliveries.send_due)
     worker.register(app, "announce-campaigns", announcements.announce)
+    worker.register(app, "escalate-returns", return_escalation.escalate_overdue)
 
 
 def register_commands(app: Flask) -> None:
