@@ -11,6 +11,7 @@ from config import Config, ProductionConfig, config_for_env
 from marketplace import health
 from marketplace.accounts import routes as accounts_routes
 from marketplace.accounts.cli import users_cli
+from marketplace.aftersale.disputes import escalation as dispute_escalation, routes as disputes_routes
 from marketplace.aftersale.messages import routes as messages_routes
 from marketplace.aftersale.returns import escalation as return_escalation, routes as returns_routes
 from marketplace.checkout import fulfilment, payouts, routes as checkout_routes, sales as checkout_sales
@@ -88,7 +89,7 @@ def register_adapters(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     for blueprint in (health.blp, accounts_routes.blp, rates_routes.blp, vendors_routes.blp, storefront_routes.blp,
                       checkout_routes.blp, promotions_routes.blp, partners_routes.blp, partners_routes.grants_blp,
-                      returns_routes.blp, messages_routes.blp):
+                      returns_routes.blp, messages_routes.blp, disputes_routes.blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
 
 
@@ -116,6 +117,7 @@ def register_jobs(app: Flask) -> None:
     worker.register(app, "partner-webhooks", partner_deliveries.send_due)
     worker.register(app, "announce-campaigns", announcements.announce)
     worker.register(app, "escalate-returns", return_escalation.escalate_overdue)
+    worker.register(app, "escalate-disputes", dispute_escalation.escalate_overdue)
 
 
 def register_commands(app: Flask) -> None:
