@@ -6,8 +6,9 @@ import re
 HS_CODE = re.compile(r"^\d{6}$")
 #: Harmonized System chapters run 01-97; chapter 77 is reserved for future use.
 HS_CHAPTERS = frozenset(range(1, 98)) - {77}
-#: The orders shoppers may sort products in (`?sort=`); every search engine implements each of them.
-SORTS = ("relevance", "price_asc", "price_desc", "newest")
+#: The orders shoppers may sort products in (`?sort=`); every search engine implements each of them. `rating`:
+#: highest published average first, then most reviews, unrated products last.
+SORTS = ("relevance", "price_asc", "price_desc", "newest", "rating")
 
 
 def hs_code_problem(code: str) -> str | None:

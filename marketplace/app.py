@@ -13,6 +13,7 @@ from marketplace.accounts import routes as accounts_routes
 from marketplace.accounts.cli import users_cli
 from marketplace.aftersale.disputes import escalation as dispute_escalation, routes as disputes_routes
 from marketplace.aftersale.messages import routes as messages_routes
+from marketplace.aftersale.reviews import routes as reviews_routes
 from marketplace.aftersale.returns import escalation as return_escalation, routes as returns_routes
 from marketplace.checkout import fulfilment, payouts, routes as checkout_routes, sales as checkout_sales
 from marketplace.checkout.payments import build_provider
@@ -89,7 +90,7 @@ def register_adapters(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     for blueprint in (health.blp, accounts_routes.blp, rates_routes.blp, vendors_routes.blp, storefront_routes.blp,
                       checkout_routes.blp, promotions_routes.blp, partners_routes.blp, partners_routes.grants_blp,
-                      returns_routes.blp, messages_routes.blp, disputes_routes.blp):
+                      returns_routes.blp, messages_routes.blp, reviews_routes.blp, disputes_routes.blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
 
 

@@ -21,7 +21,8 @@ TYPES = ("order.created", "order.paid", "order.cancelled", "order.refunded", "li
          "return.requested", "return.approved", "return.rejected", "return.in_transit", "return.received",
          "return.refunded", "return.replaced", "return.closed", "return.escalated",
          "dispute.opened", "dispute.proposal", "dispute.accepted", "dispute.declined", "dispute.facilitated",
-         "dispute.decided", "dispute.closed")
+         "dispute.decided", "dispute.closed",
+         "review.published")
 
 
 def _envelope(event_type: str, data: dict[str, Any], vendor_ids: list[int] | None, created_at: str) -> dict:

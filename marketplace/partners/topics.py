@@ -21,4 +21,5 @@ EVENT_SCOPES = {"order.created": Scope.ORDERS_READ, "order.paid": Scope.ORDERS_R
                 "dispute.opened": Scope.ORDERS_READ, "dispute.proposal": Scope.ORDERS_READ,
                 "dispute.accepted": Scope.ORDERS_READ, "dispute.declined": Scope.ORDERS_READ,
                 "dispute.facilitated": Scope.ORDERS_READ, "dispute.decided": Scope.ORDERS_READ,
-                "dispute.closed": Scope.ORDERS_READ}
+                "dispute.closed": Scope.ORDERS_READ,
+                "review.published": Scope.LISTINGS_READ}

@@ -29,6 +29,12 @@ class CategoryRefSchema(BaseSchema):
     path = fields.List(fields.String())
 
 
+class RatingSchema(BaseSchema):
+    average = fields.String(allow_none=True, metadata={"description": "The published reviews' average, one decimal "
+                                                                      "(half up), e.g. \"4.5\"; null when none."})
+    count = fields.Integer(metadata={"description": "How many published reviews."})
+
+
 class ProductSchema(BaseSchema):
     """A product as the shopper sees it, localized and priced in the asked currency."""
 
@@ -43,6 +49,7 @@ class ProductSchema(BaseSchema):
     list_price = fields.Nested(MoneySchema)
     original_price = fields.Nested(MoneySchema)
     campaign = fields.Nested(CampaignRefSchema, allow_none=True)
+    rating = fields.Nested(RatingSchema)
     vendor = fields.Nested(VendorRefSchema)
     origin_country = fields.String()
     category = fields.Nested(CategoryRefSchema)

@@ -57,4 +57,7 @@ def build_document(session, product: Product, table: RateTable, base: str) -> di
         "updated_at": product.updated_at.isoformat(),
         "boost": boost,
         "campaigns": campaigns,
+        # published reviews: the average as a one-decimal string (None while there are none), and how many
+        "rating_average": str(product.rating_average) if product.rating_average is not None else None,
+        "rating_count": product.rating_count or 0,
     }

@@ -40,7 +40,8 @@ from typing import Any, Iterable, Iterator
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
-from marketplace.storefront.search.engine import EngineUnavailable, FacetValue, Progress, SearchQuery, SearchResult
+from marketplace.storefront.search.engine import (EngineUnavailable, FacetValue, Progress, SearchQuery, SearchResult,
+                                                  rating_tenths)
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,8 @@ def index_mappings(chinese_analyzer: str = "cjk") -> dict[str, Any]:
         "in_stock": {"type": "boolean"},
         "created_at": {"type": "date"},
         "boost": {"type": "float"},
+        "rating_tenths": {"type": "integer"},
+        "rating_count": {"type": "integer"},
         "doc": {"type": "object", "enabled": False},   # the original document, stored, not indexed
     }
     for locale in LOCALES:
@@ -148,6 +151,8 @@ def to_source(doc: dict[str, Any]) -> dict[str, Any]:
         "in_stock": bool(doc.get("in_stock")),
         "created_at": doc.get("created_at"),
         "boost": float(doc.get("boost", 1.0)),
+        "rating_tenths": rating_tenths(doc),
+        "rating_count": int(doc.get("rating_count") or 0),
     }
     for locale, text in (doc.get("translations") or {}).items():
         if locale not in LOCALES or not isinstance(text, dict):
@@ -218,6 +223,9 @@ def _sort(query: SearchQuery, has_text: bool) -> list[Any]:
         return [{"price_base_micros": {"order": "desc", "missing": "_last"}}, {"id": {"order": "asc"}}]
     if query.sort == "newest":
         return [{"created_at": {"order": "desc"}}, {"id": {"order": "desc"}}]
+    if query.sort == "rating":
+        return [{"rating_tenths": {"order": "desc", "missing": "_last"}}, {"rating_count": {"order": "desc"}},
+                {"id": {"order": "asc"}}]
     if has_text:
         return [{"_score": {"order": "desc"}}, {"id": {"order": "asc"}}]
     return [{"boost": {"order": "desc"}}, {"created_at": {"order": "desc"}}, {"id": {"order": "asc"}}]

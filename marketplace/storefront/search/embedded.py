@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from marketplace.storefront.search import analysis
-from marketplace.storefront.search.engine import EngineUnavailable, FacetValue, Progress, SearchQuery, SearchResult
+from marketplace.storefront.search.engine import (EngineUnavailable, FacetValue, Progress, SearchQuery, SearchResult,
+                                                  rating_tenths)
 
 LOCALES = analysis.LOCALES
 TEXT_COLUMNS = [f"{kind}_{locale}" for locale in LOCALES for kind in ("t", "d")]
@@ -44,7 +45,9 @@ CREATE TABLE IF NOT EXISTS docs (
     in_stock INTEGER,
     created_at TEXT,
     boost REAL NOT NULL DEFAULT 1.0,
-    campaigns TEXT NOT NULL DEFAULT ''
+    campaigns TEXT NOT NULL DEFAULT '',
+    rating_tenths INTEGER,
+    rating_count INTEGER NOT NULL DEFAULT 0
 );
 -- the rendered documents, apart, so that scans of docs (facets, filters) stay narrow
 CREATE TABLE IF NOT EXISTS bodies (id INTEGER PRIMARY KEY, doc TEXT NOT NULL);
@@ -58,6 +61,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(fts, 'row');
 CREATE VIRTUAL TABLE IF NOT EXISTS suggest USING fts5(words, title UNINDEXED, locale UNINDEXED,
     product UNINDEXED, tokenize = "{analysis.FTS5_TOKENIZE}", prefix = '1 2 3');
 """
+#: Columns added to `docs` since its first version, added to an older index file when it is opened (its
+#: documents read as unrated until they are written again or the index is rebuilt).
+ADDED_COLUMNS = (("rating_tenths", "INTEGER"), ("rating_count", "INTEGER NOT NULL DEFAULT 0"))
 
 
 def _quote(term: str) -> str:
@@ -109,6 +115,13 @@ class EmbeddedEngine:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA temp_store=MEMORY")
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS hits (id INTEGER PRIMARY KEY, score REAL)")
+        present = {row[1] for row in conn.execute("PRAGMA table_info(docs)")}
+        for name, kind in ADDED_COLUMNS:
+            if name not in present:
+                try:
+                    conn.execute(f"ALTER TABLE docs ADD COLUMN {name} {kind}")
+                except sqlite3.OperationalError:  # another process added it first
+                    pass
         return conn
 
     def _conn(self) -> sqlite3.Connection:
@@ -153,7 +166,8 @@ class EmbeddedEngine:
             rows.append((doc["id"], doc["version"], doc["vendor_id"], doc["vendor_name"], doc["origin_country"],
                          "/" + "/".join(doc["category_path"]) + "/", doc["price_base_micros"],
                          1 if doc["in_stock"] else 0, doc["created_at"], float(doc.get("boost", 1.0)),
-                         " " + " ".join(doc.get("campaigns", [])) + " ", json.dumps(doc, ensure_ascii=False)))
+                         " " + " ".join(doc.get("campaigns", [])) + " ", rating_tenths(doc),
+                         int(doc.get("rating_count") or 0), json.dumps(doc, ensure_ascii=False)))
             fts_rows.append((doc["id"], *EmbeddedEngine._text_values(doc)))
             for locale, text in doc["translations"].items():
                 words = " ".join(analysis.prefix_tokens(text["title"]))
@@ -164,8 +178,9 @@ class EmbeddedEngine:
                          [(row[0], row[-1]) for row in rows])
         conn.executemany("DELETE FROM suggest WHERE product = ?", replaced)
         conn.executemany("INSERT OR REPLACE INTO docs (id, version, vendor_id, vendor_name, origin_country, "
-                         "category_path, price_base_micros, in_stock, created_at, boost, campaigns, deleted) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)", [row[:-1] for row in rows])
+                         "category_path, price_base_micros, in_stock, created_at, boost, campaigns, rating_tenths, "
+                         "rating_count, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                         [row[:-1] for row in rows])
         conn.executemany(f"INSERT INTO fts (rowid, {', '.join(TEXT_COLUMNS)}) "
                          f"VALUES (?{', ?' * len(TEXT_COLUMNS)})", fts_rows)
         conn.executemany("INSERT INTO suggest (words, title, locale, product) VALUES (?, ?, ?, ?)", suggest_rows)
@@ -346,6 +361,7 @@ class EmbeddedEngine:
             "price_asc": "d.price_base_micros IS NULL, d.price_base_micros ASC, d.id",
             "price_desc": "d.price_base_micros IS NULL, d.price_base_micros DESC, d.id",
             "newest": "d.created_at DESC, d.id DESC",
+            "rating": "d.rating_tenths IS NULL, d.rating_tenths DESC, d.rating_count DESC, d.id",
         }.get(query.sort) or ("h.score * d.boost ASC, d.id" if text else "d.boost DESC, d.created_at DESC, d.id")
         page = conn.execute(
             f"SELECT b.doc FROM (SELECT d.id FROM {source} WHERE {' AND '.join(where)} ORDER BY {order} "

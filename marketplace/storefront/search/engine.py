@@ -16,7 +16,9 @@ The catalog hands engines *documents*: plain dicts built by
       "hs_code": "621410", "attributes": {...}, "images": [...],
       "created_at": "2026-11-22T12:00:00+00:00",
       "boost": 1.0,                   # ranking weight (campaigns raise it)
-      "campaigns": ["buy-brics-ciie"] # slugs of active campaigns the product is enrolled in
+      "campaigns": ["buy-brics-ciie"], # slugs of active campaigns the product is enrolled in
+      "rating_average": "4.5",        # published reviews' average, one decimal (None while unrated)
+      "rating_count": 12              # published reviews; sort "rating": average, then count, unrated last
     }
 
 Text analysis per language lives in `marketplace.storefront.search.analysis`; engines call it
@@ -25,6 +27,7 @@ Text analysis per language lives in `marketplace.storefront.search.analysis`; en
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Callable, Iterable, Protocol
 
 
@@ -56,6 +59,12 @@ class SearchResult:
     total: int
     hits: list[dict[str, Any]]                       # the stored documents, in order
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)   # origin_country, category, vendor, price
+
+
+def rating_tenths(doc: dict[str, Any]) -> int | None:
+    """A document's published average in tenths ("4.5" -> 45), the rating sort's key; None while unrated."""
+    average = doc.get("rating_average")
+    return None if average is None else int(Decimal(average) * 10)
 
 
 class EngineUnavailable(RuntimeError):

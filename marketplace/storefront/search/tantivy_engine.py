@@ -51,7 +51,8 @@ import tantivy
 from tantivy import Occur, Query
 
 from marketplace.storefront.search import analysis
-from marketplace.storefront.search.engine import EngineUnavailable, FacetValue, Progress, SearchQuery, SearchResult
+from marketplace.storefront.search.engine import (EngineUnavailable, FacetValue, Progress, SearchQuery, SearchResult,
+                                                  rating_tenths)
 
 LOCALES = analysis.LOCALES
 TITLE_WEIGHT, DESCRIPTION_WEIGHT, OWN_LOCALE_FACTOR = 4.0, 1.0, 3.0
@@ -69,7 +70,7 @@ def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     for name in ("kind", "origin_country", "category", "campaigns", "s_locale"):
         builder.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
-    for name in ("key_relevance", "key_newest", "key_price_asc", "key_price_desc"):
+    for name in ("key_relevance", "key_newest", "key_price_asc", "key_price_desc", "key_rating"):
         builder.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
     for locale in LOCALES:
         builder.add_text_field(f"t_{locale}", tokenizer_name="whitespace", index_option="freq")
@@ -108,8 +109,16 @@ def _created_key(created: str | None) -> str:
     return f"{max(micros, 0):017d}"
 
 
+def _rating_key(doc: dict[str, Any]) -> str:
+    """Rated before unrated, then the published average (in tenths), then the number of reviews."""
+    tenths = rating_tenths(doc)
+    if tenths is None:
+        return "0" + "0" * 14
+    return "1" + f"{tenths:02d}" + f"{int(doc.get('rating_count') or 0):012d}"
+
+
 def sort_keys(doc: dict[str, Any]) -> dict[str, str]:
-    """The four sort orders as one string each (tantivy sorts by one fast field): every tie-break built in."""
+    """The sort orders as one string each (tantivy sorts by one fast field): every tie-break built in."""
     product_id = doc["id"]
     up, down = f"{product_id:012d}", f"{ID_SPAN - 1 - product_id:012d}"
     created = _created_key(doc.get("created_at"))
@@ -120,6 +129,7 @@ def sort_keys(doc: dict[str, Any]) -> dict[str, str]:
         "key_newest": created + up,                      # descending: newest, then highest id
         "key_price_asc": ("0" + f"{price:020d}" if price is not None else "1" + "0" * 20) + up,
         "key_price_desc": ("1" + f"{price:020d}" if price is not None else "0" + "0" * 20) + down,
+        "key_rating": _rating_key(doc) + down,           # descending: rated, average, count, then lowest id
     }
 
 
@@ -433,12 +443,13 @@ class TantivyEngine:
 
         full = combined()
         offset, size = (query.page - 1) * query.per_page, query.per_page
-        if text_query is not None and query.sort not in ("price_asc", "price_desc", "newest"):
+        if text_query is not None and query.sort not in ("price_asc", "price_desc", "newest", "rating"):
             total, addresses = self._ranked(searcher, full, offset, size)
         else:
             field, order = {"price_asc": ("key_price_asc", tantivy.Order.Asc),
                             "price_desc": ("key_price_desc", tantivy.Order.Desc),
-                            "newest": ("key_newest", tantivy.Order.Desc)}.get(
+                            "newest": ("key_newest", tantivy.Order.Desc),
+                            "rating": ("key_rating", tantivy.Order.Desc)}.get(
                 query.sort, ("key_relevance", tantivy.Order.Desc))
             found = searcher.search(full, size, count=True, order_by_field=field, offset=offset, order=order)
             total, addresses = found.count, [address for _key, address in found.hits]
