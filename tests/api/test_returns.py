@@ -21,6 +21,7 @@ from marketplace.kernel import clock, events, worker
 from marketplace.kernel.outbox import OutboxEvent
 from tests.api.test_checkout import ORDERS, PAYOUTS, VENDOR_ORDERS, Market, buy, confirm_payment, database, dec
 from tests.api.test_products import assert_problem
+from tests.integration.test_stripe_checkout import deliver_event, fake, intent_of, stripe_app  # noqa: F401 (fixtures)
 
 RETURNS = "/api/v1/returns"
 VENDOR_RETURNS = "/api/v1/vendor/returns"
@@ -189,6 +190,64 @@ def test_the_refund_is_what_was_paid_not_todays_price(market, client):
     done = take_back(client, market, ret, market.shawl_vendor)
     assert dec(done["refunded"]) == paid * 2
     assert dec(get_order(client, market.shopper, order["id"])["refunded"]) == paid * 2
+
+
+def test_a_return_is_refunded_through_stripe_once(stripe_app, make, client, fake):
+    market = Market(make, client)
+
+    def pay(order_id: int) -> None:
+        pi_id = intent_of(fake, order_id)
+        fake.succeed(pi_id)
+        assert deliver_event(client, fake, "payment_intent.succeeded", pi_id).status_code == 200
+
+    order = delivered(client, market, [(market.tea, 2), (market.shawl, 1)], pay=pay)
+    assert order["payment_provider"] == "stripe"
+    ret = ask(client, market.shopper, order, market.shawl, 1, reason="defective")
+    done = take_back(client, market, ret, market.shawl_vendor)
+
+    assert done["status"] == "refunded" and done["refunded"] == ret["refund"]
+    (sent,) = fake.requests_to("POST", "/v1/refunds")
+    pi_id = intent_of(fake, order["id"])
+    assert sent.params["payment_intent"] == pi_id and sent.idempotency_key == f"return-{ret['id']}-refund"
+    assert sent.params["amount"] == str(int(dec(ret["refund"]) * 100))
+    # Stripe then announces the refund: recognised, not booked twice
+    charge_id = fake.payment_intents[pi_id]["latest_charge"]
+    assert deliver_event(client, fake, "charge.refunded", charge_id).status_code == 200
+    shown = get_order(client, market.shopper, order["id"])
+    assert shown["refunded"] == ret["refund"] and len(shown["refunds"]) == 1
+    assert shown["refunds"][0]["status"] == "succeeded"
+    ledger = client.get(PAYOUTS, headers=market.shawl_vendor["owner"]["headers"]).get_json()["items"]
+    (debit,) = [e for e in ledger if e["kind"] == "refund"]
+    assert debit["amount"]["currency"] == "INR" and dec(debit["amount"]) < 0
+    # receiving again refunds nothing more
+    assert_problem(client.post(f"{RETURNS}/{ret['id']}/receive", headers=market.shawl_vendor["owner"]["headers"]),
+                   409, "invalid_return_state")
+    assert len(fake.requests_to("POST", "/v1/refunds")) == 1
+
+
+def test_a_refund_the_provider_refuses_leaves_the_return_received_and_a_retry_refunds(stripe_app, make, client,
+                                                                                      fake):
+    market = Market(make, client)
+
+    def pay(order_id: int) -> None:
+        pi_id = intent_of(fake, order_id)
+        fake.succeed(pi_id)
+        assert deliver_event(client, fake, "payment_intent.succeeded", pi_id).status_code == 200
+
+    order = delivered(client, market, [(market.tea, 1)], pay=pay)
+    ret = ask(client, market.shopper, order, market.tea, 1)
+    vendor = market.tea_vendor["owner"]
+    act(client, vendor, ret, "approve")
+    act(client, market.shopper, ret, "ship", {"carrier": "China Post", "tracking_number": "RR1CN"})
+    fake.fail_next(500, code="api_error")
+    failed = client.post(f"{RETURNS}/{ret['id']}/receive", headers=vendor["headers"])
+    assert_problem(failed, 502, "payment_provider_error")
+    shown = client.get(f"{RETURNS}/{ret['id']}", headers=vendor["headers"]).get_json()
+    assert shown["status"] == "received" and shown["refunded"] is None
+    assert get_order(client, market.shopper, order["id"])["refunds"] == []
+    done = act(client, vendor, ret, "receive")
+    assert done["status"] == "refunded" and done["refunded"] == ret["refund"]
+    assert get_order(client, market.shopper, order["id"])["refunded"] == ret["refund"]
 
 
 def test_a_replacement_return_ends_replaced_without_any_money(market, client):
