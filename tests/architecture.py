@@ -6,7 +6,7 @@ Layers, lowest first; a module may import from its own layer or below, never abo
   0 config
   1 the shared kernel            marketplace.kernel
   2 base capabilities            marketplace.accounts, marketplace.rates
-  3 vendors
+  3 vendors; duties (destination rules for duties and import taxes)
   4 catalog
   5 promotions                   campaigns, offers, and pricing (promotions.pricing)
   6 capabilities on top          marketplace.storefront, marketplace.checkout, marketplace.partners
@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, int], ...] = (
     ("marketplace.accounts", 2),
     ("marketplace.rates", 2),
     ("vendors", 3),
+    ("marketplace.duties", 3),
     ("catalog", 4),
     ("promotions", 5),
     ("marketplace.storefront", 6),
