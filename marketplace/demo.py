@@ -21,6 +21,7 @@ from marketplace.kernel import outbox
 from marketplace.kernel.clock import now
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role, User
+from marketplace.aftersale.returns.demo import ensure_demo_return
 from marketplace.kernel.extensions import db
 from marketplace.kernel.money import Money
 from marketplace.partners.keys import ensure_demo_partner
@@ -169,4 +170,7 @@ def seed_demo_command() -> None:
     partner, partner_key = ensure_demo_partner(db.session, [v.id for v in by_country.values()])
     click.echo(f"partner: {partner.name} (id {partner.id}, authorized by every demo vendor) "
                f"API key {partner_key} (derived from SECRET_KEY: the same on every run)")
+    demo_return = ensure_demo_return(db.session, users[Role.SHOPPER], by_country["ZA"])
+    if demo_return is not None:
+        click.echo(f"return: #{demo_return.id} of order {demo_return.order_id} ({demo_return.status})")
     click.echo(f"search: {outbox.drain(db.session)} index updates delivered")

@@ -19,6 +19,7 @@ from marketplace.aftersale.returns.escalation import escalate_overdue
 from marketplace.checkout.models import PayoutEntry, Refund, VendorOrder
 from marketplace.kernel import clock, events, worker
 from marketplace.kernel.outbox import OutboxEvent
+from vendors.models import Vendor
 from tests.api.test_checkout import ORDERS, PAYOUTS, VENDOR_ORDERS, Market, buy, confirm_payment, database, dec
 from tests.api.test_products import assert_problem
 from tests.integration.test_stripe_checkout import deliver_event, fake, intent_of, stripe_app  # noqa: F401 (fixtures)
@@ -326,6 +327,16 @@ def test_the_return_window_closes_fourteen_days_after_delivery(market, client, a
     body = assert_problem(late, 422, "return_window_closed", "vendor_order_id")
     assert datetime.fromisoformat(body["window_closed_at"]) == moment - timedelta(seconds=1)
     delivered_ago(timedelta(days=14))
+    assert post_return(client, market.shopper, order["id"], return_body(order, market.tea, 1)).status_code == 201
+
+
+def test_the_window_is_the_vendors_own_when_it_states_one(market, client, app):
+    order = delivered(client, market, [(market.tea, 1)])
+    part = part_of(order, market.tea_vendor)
+    with database(app) as session:
+        session.get(Vendor, market.tea_vendor["id"]).return_policy = {"window_days": 30}
+        session.get(VendorOrder, part["id"]).delivered_at = datetime.now(timezone.utc) - timedelta(days=20)
+        session.commit()
     assert post_return(client, market.shopper, order["id"], return_body(order, market.tea, 1)).status_code == 201
 
 

@@ -20,12 +20,8 @@ from marketplace.checkout.models import Order, OrderLine, VendorOrder, VendorOrd
 from marketplace.kernel.clock import now
 from marketplace.kernel.errors import Conflict, Invalid, NotFound
 from marketplace.kernel.idempotency import IdempotencyRecord
+from vendors import services as vendor_services
 from vendors.models import Vendor
-
-
-def window_days(vendor: Vendor) -> int:
-    """The vendor's return window in days after delivery."""
-    return rules.DEFAULT_WINDOW_DAYS
 
 
 def claimed_units(session: Session, order_line_ids: list[int]) -> dict[int, int]:
@@ -46,7 +42,7 @@ def _returnable_vendor_order(session: Session, order: Order, vendor_order_id: in
     if vendor_order.status != VendorOrderStatus.DELIVERED or vendor_order.delivered_at is None:
         raise Conflict(ReturnErrorCode.NOT_DELIVERED, _("Only delivered goods can be returned."),
                        field="vendor_order_id", current_status=vendor_order.status)
-    days = window_days(session.get(Vendor, vendor_order.vendor_id))
+    days = vendor_services.return_window_days(session.get(Vendor, vendor_order.vendor_id))
     if not rules.within_window(vendor_order.delivered_at, days, now()):
         raise Invalid(ReturnErrorCode.RETURN_WINDOW_CLOSED,
                       _("The return window of %(days)d days after delivery has closed.", days=days),

@@ -16,8 +16,6 @@ from decimal import Decimal
 
 from marketplace.kernel.money import Money, exact_product, round_amount
 
-#: The return window when the vendor states none: days after delivery.
-DEFAULT_WINDOW_DAYS = 14
 #: Share of the order's shipping refunded with returned units: orders carry no shipping lines yet.
 SHIPPING_SHARE = Decimal(0)
 
