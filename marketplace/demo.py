@@ -21,6 +21,7 @@ from marketplace.kernel import outbox
 from marketplace.kernel.clock import now
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role, User
+from marketplace.aftersale.disputes.demo import ensure_demo_dispute
 from marketplace.aftersale.returns.demo import ensure_demo_return
 from marketplace.kernel.extensions import db
 from marketplace.kernel.money import Money
@@ -173,4 +174,8 @@ def seed_demo_command() -> None:
     demo_return = ensure_demo_return(db.session, users[Role.SHOPPER], by_country["ZA"])
     if demo_return is not None:
         click.echo(f"return: #{demo_return.id} of order {demo_return.order_id} ({demo_return.status})")
+    demo_dispute = ensure_demo_dispute(db.session, users[Role.SHOPPER], by_country["IN"])
+    if demo_dispute is not None:
+        click.echo(f"dispute: #{demo_dispute.id} of order {demo_dispute.order_id} ({demo_dispute.stage}, "
+                   f"{len(demo_dispute.proposals)} proposal)")
     click.echo(f"search: {outbox.drain(db.session)} index updates delivered")
