@@ -33,6 +33,7 @@ from tests.api.test_checkout import (
     post_checkout,
 )
 from tests.api.test_products import assert_problem
+from tests.integration.test_stripe_checkout import connect, fake, pay, stripe_app, stripe_checkout  # noqa: F401
 
 DISPUTES = "/api/v1/disputes"
 _keys = itertools.count(1)
@@ -490,3 +491,44 @@ def test_the_worker_command_runs_the_escalation_job(market, client, runner, sale
     result = runner.invoke(args=["worker", "--once"])
     assert result.exit_code == 0, result.output
     assert get(client, market.shopper, dispute["id"])["stage"] == "facilitated"
+
+
+# -- on Stripe: the refund at the provider, once; the payout held until the dispute closes -------------------
+
+@pytest.fixture
+def stripe_market(stripe_app, make, client) -> Market:
+    return Market(make, client)
+
+
+def test_on_stripe_a_decision_refunds_at_the_provider_once_and_the_payout_waits_for_the_close(
+        stripe_market, client, fake, runner, app):
+    m = stripe_market
+    order, _pi = stripe_checkout(client, fake, m.shopper, [(m.shawl, 1)], "INR")
+    pay(client, fake, order["id"])
+    part = order["vendor_orders"][0]
+    dispute = opened(client, m.shopper, part, "1000.00")
+    connect(client, m.shawl_vendor, "acct_disputed", admin=m.admin)  # connected after the sale
+    runner.invoke(args=["worker", "--once"])
+    assert fake.transfers == {}  # held while the dispute is open
+    ledger = ok(client.get(PAYOUTS, headers=m.shawl_vendor["owner"]["headers"]))
+    assert [e["status"] for e in ledger["items"]] == ["pending"]
+    ok(post(client, m.shopper, f"{dispute['id']}/escalate", {"reason": "The vendor does not answer."}))
+
+    fake.fail_next(500)  # Stripe is down: nothing of the decision is kept, a retry makes it
+    decision = {"refund": money("1000.00", "INR"), "reasons": "Never delivered."}
+    assert_problem(post(client, m.admin, f"{dispute['id']}/decision", decision), 502, "payment_provider_error")
+    assert get(client, m.admin, dispute["id"])["stage"] == "facilitated"
+    decided = ok(post(client, m.admin, f"{dispute['id']}/decision", decision))
+
+    assert decided["stage"] == "closed" and decided["refund"]["formatted"] == "₹1,000.00"
+    sent = fake.requests_to("POST", "/v1/refunds")
+    assert {r.idempotency_key for r in sent} == {f"dispute-{dispute['id']}-refund"}
+    assert sent[-1].params["amount"] == "100000" and len(fake.refunds) == 1
+    shown = order_of(client, m.shopper, order["id"])
+    assert shown["refunded"]["amount"] == "1000.00" and [r["status"] for r in shown["refunds"]] == ["succeeded"]
+    assert_problem(post(client, m.admin, f"{dispute['id']}/decision", decision), 409, "invalid_dispute_stage")
+
+    runner.invoke(args=["worker", "--once"])  # closed: the payout goes out
+    assert len(fake.transfers) == 1
+    ledger = ok(client.get(PAYOUTS, headers=m.shawl_vendor["owner"]["headers"]))
+    assert "transferred" in [e["status"] for e in ledger["items"] if e["kind"] == "credit"]
