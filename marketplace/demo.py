@@ -23,6 +23,7 @@ from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role, User
 from marketplace.aftersale.disputes.demo import ensure_demo_dispute
 from marketplace.aftersale.returns.demo import ensure_demo_return
+from marketplace.aftersale.reviews.demo import ensure_reviews
 from marketplace.kernel.extensions import db
 from marketplace.kernel.money import Money
 from marketplace.partners.keys import ensure_demo_partner
@@ -178,4 +179,5 @@ def seed_demo_command() -> None:
     if demo_dispute is not None:
         click.echo(f"dispute: #{demo_dispute.id} of order {demo_dispute.order_id} ({demo_dispute.stage}, "
                    f"{len(demo_dispute.proposals)} proposal)")
+    click.echo(f"reviews: {ensure_reviews(db.session)}")
     click.echo(f"search: {outbox.drain(db.session)} index updates delivered")
