@@ -9,21 +9,16 @@ Webhook URLs only reach public addresses (`marketplace.partners.destinations`).
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import secrets
-from functools import lru_cache
 from typing import Any
 
-from cryptography.fernet import Fernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from marketplace.kernel import sealing
 from marketplace.kernel.clock import now
 from marketplace.kernel.errors import Conflict, Forbidden, NotFound
 from marketplace.kernel.pagination import paginate
@@ -34,23 +29,17 @@ from marketplace.partners.models import DeliveryStatus, Webhook, WebhookAttempt,
 from marketplace.partners.topics import EVENT_SCOPES
 
 MAX_WEBHOOKS_PER_PARTNER = 20
+WEBHOOK_SECRETS = "partner webhook secrets"  # (the sealing purpose: keeps the key secrets were sealed under)
 
 
 # -- secrets at rest and signatures ------------------------------------------
 
-@lru_cache(maxsize=8)
-def _fernet(secret_key: str) -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-               info=b"buybrics partner webhook secrets v1").derive(secret_key.encode())
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
 def encrypt_secret(secret: str) -> str:
-    return _fernet(current_app.config["SECRET_KEY"]).encrypt(secret.encode()).decode()
+    return sealing.seal(secret, WEBHOOK_SECRETS)
 
 
 def decrypt_secret(ciphertext: str) -> str:
-    return _fernet(current_app.config["SECRET_KEY"]).decrypt(ciphertext.encode()).decode()
+    return sealing.unseal(ciphertext, WEBHOOK_SECRETS)
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
