@@ -17,6 +17,7 @@ from marketplace.aftersale.demo_orders import delivered_order
 from marketplace.aftersale.disputes.models import Dispute
 from marketplace.aftersale.returns.escalation import escalate_overdue
 from marketplace.checkout.models import PayoutEntry, Refund, VendorOrder
+from marketplace.checkout.payments.base import PaymentError
 from marketplace.kernel import clock, events, worker
 from marketplace.kernel.outbox import OutboxEvent
 from vendors.models import Vendor
@@ -294,6 +295,38 @@ def test_a_refund_never_exceeds_what_is_still_refundable(market, client):
     done = take_back(client, market, ret, market.tea_vendor)
     assert done["status"] == "refunded" and dec(done["refunded"]) == left
     assert get_order(client, market.shopper, order["id"])["refunded"] == order["total"]
+
+
+def test_a_return_with_nothing_left_to_refund_is_closed(market, client):
+    order = delivered(client, market, [(market.tea, 1)])
+    ret = ask(client, market.shopper, order, market.tea, 1)
+    response = client.post(f"{ORDERS}/{order['id']}/refunds", json={}, headers=market.admin["headers"])
+    assert response.status_code == 201, response.get_json()
+    done = take_back(client, market, ret, market.tea_vendor)
+    assert done["status"] == "closed" and dec(done["refunded"]) == 0 and done["refund_id"] is None
+    assert done["history"][-1]["reason"] == "nothing was left to refund"
+    assert len(get_order(client, market.shopper, order["id"])["refunds"]) == 1
+
+
+def test_an_operator_closes_a_received_return_settled_otherwise(market, client, app, monkeypatch):
+    order = delivered(client, market, [(market.tea, 1)])
+    ret = ask(client, market.shopper, order, market.tea, 1)
+    vendor = market.tea_vendor["owner"]
+    act(client, vendor, ret, "approve")
+    act(client, market.shopper, ret, "ship", {"carrier": "China Post", "tracking_number": "RR1CN"})
+    provider = app.extensions["payment_provider"]
+
+    def refuse(**kwargs):
+        raise PaymentError("the provider is down", code="provider_down")
+
+    monkeypatch.setattr(provider, "refund", refuse)
+    assert_problem(client.post(f"{RETURNS}/{ret['id']}/receive", headers=vendor["headers"]), 502,
+                   "payment_provider_error")
+    assert_problem(client.post(f"{RETURNS}/{ret['id']}/close", json={"reason": "Refunded by bank transfer"},
+                               headers=vendor["headers"]), 403)
+    closed = act(client, market.admin, ret, "close", {"reason": "Refunded by bank transfer"})
+    assert closed["status"] == "closed" and closed["history"][-1]["actor_role"] == "admin"
+    assert [h["to_status"] for h in closed["history"]][-2:] == ["received", "closed"]
 
 
 def test_the_idempotency_key_makes_one_return_and_replays_it(market, client):
