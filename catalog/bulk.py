@@ -5,8 +5,9 @@ Every function works in the caller's transaction and never commits; the caller r
 changes (`catalog.services.record_search_changes`) once for everything it wrote.
 
 A product's *content* is its whole listing, by field name: `sku`, `translations`, `original_locale`,
-`stock` (absolute), `hs_code`, `attributes`, `images`, `status`; the price (a `Money`) and the category
-(its id) are given apart. Other keys in the mapping are ignored.
+`stock` (absolute), `hs_code`, `attributes`, `images`, `status`, `origin_country` (the caller fills in the
+vendor's country when the listing names none, and checks it with `catalog.services.origin_problem`); the price
+(a `Money`) and the category (its id) are given apart. Other keys in the mapping are ignored.
 """
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from catalog.models import Product, ProductStatus
 from marketplace.kernel.clock import now
 from marketplace.kernel.money import Money
 
-CONTENT_FIELDS = ("sku", "translations", "original_locale", "stock", "hs_code", "attributes", "images", "status")
+CONTENT_FIELDS = ("sku", "translations", "original_locale", "stock", "hs_code", "attributes", "images", "status",
+                  "origin_country")
 
 
 # -- reading what a bulk write works on -------------------------------------

@@ -64,6 +64,9 @@ class Product(db.Model):
     stock: Mapped[int] = mapped_column(Integer, default=0)
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
     hs_code: Mapped[str] = mapped_column(String(6))
+    #: Where the goods were made (a BRICS member's ISO code); the vendor's country unless it says otherwise.
+    #: Nullable in the database only so the column could be added without rebuilding the table.
+    origin_country: Mapped[str] = mapped_column(String(2), nullable=True)
     attributes: Mapped[dict] = mapped_column(JSON, default=dict)
     images: Mapped[list] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(16), default=ProductStatus.DRAFT, index=True)
@@ -86,10 +89,6 @@ class Product(db.Model):
     @price.setter
     def price(self, money: Money) -> None:
         self.price_amount, self.price_currency = money.amount, money.currency
-
-    @property
-    def origin_country(self) -> str:
-        return self.vendor.country
 
     @property
     def is_public(self) -> bool:

@@ -13,6 +13,7 @@ from marketplace.kernel.schemas import (
     BaseSchema,
     MoneyField,
     MoneySchema,
+    country_code,
     url_problem,
 )
 
@@ -137,6 +138,9 @@ class ProductCreateSchema(BaseSchema):
                          validate=validate.Length(max=MAX_IMAGES))
     status = fields.String(load_default=ProductStatus.DRAFT.value,
                            validate=validate.OneOf([s.value for s in ProductStatus]))
+    origin_country = fields.String(validate=country_code, metadata={
+        "description": "Where the goods were made: a BRICS member's ISO code (default: the vendor's country).",
+        "example": "ET"})
 
     @ma.validates_schema
     def original_locale_is_translated(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -159,6 +163,7 @@ class ProductUpdateSchema(BaseSchema):
     attributes = Attributes(keys=fields.String())
     images = fields.List(fields.String(validate=_https_url), validate=validate.Length(max=MAX_IMAGES))
     status = fields.String(validate=validate.OneOf([s.value for s in ProductStatus]))
+    origin_country = fields.String(validate=country_code, metadata={"description": "A BRICS member's ISO code."})
 
 
 class VendorRefSchema(BaseSchema):

@@ -21,6 +21,7 @@ from marketplace.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from marketplace.kernel.money import Money
 from marketplace.kernel.pagination import paginate
 from marketplace.rates import services as rates
+from vendors.errors import VendorErrorCode
 from vendors.models import Vendor
 from vendors.services import caller_vendor, can_see_private
 
@@ -134,6 +135,17 @@ def check_convertible(session: Session, price: Money) -> None:
     rates.cross_rate(session, price.currency, current_app.config["BASE_CURRENCY"], field="price.currency")
 
 
+def origin_problem(country: str) -> Invalid | None:
+    """Why `country` cannot be a product's origin (None: it can): goods come from a BRICS member, the countries
+    vendors may onboard from (ELIGIBLE_COUNTRIES)."""
+    eligible = current_app.config["ELIGIBLE_COUNTRIES"]
+    if country in eligible:
+        return None
+    return Invalid(VendorErrorCode.COUNTRY_NOT_ELIGIBLE,
+                   _("Goods made in %(country)s cannot be listed; origin countries: %(list)s.",
+                     country=country, list=", ".join(eligible)), field="origin_country")
+
+
 def _apply(session: Session, product: Product, data: dict[str, Any]) -> None:
     if "translations" in data:
         merged = dict(product.translations or {})
@@ -158,6 +170,13 @@ def _apply(session: Session, product: Product, data: dict[str, Any]) -> None:
     if "price" in data:
         check_convertible(session, data["price"])
         product.price = data["price"]
+    if "origin_country" in data:
+        problem = origin_problem(data["origin_country"])
+        if problem is not None:
+            raise problem
+        product.origin_country = data["origin_country"]
+    elif product.origin_country is None:  # a new product: made where its vendor is, unless it says otherwise
+        product.origin_country = product.vendor.country
     for name in ("sku", "stock", "hs_code", "attributes", "images", "status"):
         if name in data:
             setattr(product, name, data[name])

@@ -68,7 +68,7 @@ def enroll(session: Session, user: User, campaign_id: int, product_ids: list[int
     for product_id in dict.fromkeys(product_ids):
         product = products[product_id]
         try:
-            reasons = rules_.reasons(vendor.country, product.category.path, vendor.msme_class, product.price,
+            reasons = rules_.reasons(product.origin_country, product.category.path, vendor.msme_class, product.price,
                                      _converter(table))
         except NoRate:
             reasons = ["min_price: no exchange rate to compare the price"]
@@ -160,7 +160,9 @@ def recheck_vendor(session: Session, vendor: Vendor) -> list[Enrollment]:
     removed = []
     for enrollment in enrollments:
         campaign = by_id[enrollment.campaign_id]
-        reasons = _eligibility(campaign).vendor_reasons(vendor.country, vendor.msme_class)
+        # the origin rule reads the product's own origin country (a vendor may sell goods made elsewhere)
+        reasons = _eligibility(campaign).vendor_reasons(session.get(Product, enrollment.product_id).origin_country,
+                                                        vendor.msme_class)
         if not reasons:
             continue
         was_enrolled = enrollment.status == "enrolled"

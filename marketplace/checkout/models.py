@@ -165,6 +165,8 @@ class OrderLine(db.Model):
     campaign: Mapped[dict | None] = mapped_column(JSON)
     #: The campaign whose price the line got (also in `campaign`), indexed for the campaign's results.
     campaign_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    #: Where the goods were made, as the product said at checkout (None on lines older than the column).
+    origin_country: Mapped[str | None] = mapped_column(String(2))
 
     order: Mapped[Order] = relationship(back_populates="lines")
     vendor_order: Mapped[VendorOrder] = relationship(back_populates="lines")

@@ -97,7 +97,8 @@ def _split(order: Order, lines: list[_Line], table: RateTable, commission_rate: 
             line_total_amount=calculations.line_total(line.price, line.quantity).amount,
             original_price_amount=product.price_amount, original_currency=product.price_currency,
             rate=cross.rate, rate_source=cross.source, rate_as_of=cross.as_of.isoformat() if cross.as_of else None,
-            campaign=line.campaign, campaign_id=line.campaign["campaign_id"] if line.campaign else None))
+            campaign=line.campaign, campaign_id=line.campaign["campaign_id"] if line.campaign else None,
+            origin_country=product.origin_country))
         order.lines.append(order_lines[-1])
     by_vendor = calculations.group_by((line.product.vendor_id, (line, order_line))
                                       for line, order_line in zip(lines, order_lines))

@@ -107,6 +107,8 @@ class OrderLineSchema(BaseSchema):
     rate_source = fields.String()
     rate_as_of = fields.String(allow_none=True)
     campaign = fields.Nested(LineCampaignSchema, allow_none=True)
+    origin_country = fields.String(allow_none=True, metadata={"description": "Where the goods were made, as at "
+                                                                             "checkout."})
 
 
 class VendorOrderSchema(BaseSchema):

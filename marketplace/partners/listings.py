@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from catalog import bulk as products, services as catalog
 from catalog.models import Product
+from vendors.models import Vendor
 from marketplace.kernel.clock import now
 from marketplace.kernel.errors import DomainError, Forbidden, NotFound
 from marketplace.kernel.money import Money
@@ -101,6 +102,8 @@ def _sync_items(session: Session, partner_id: int, valid: list[tuple[int, dict]]
         # another sync of the same new listings committed between our reads (PostgreSQL reads each statement
         # at its own moment): start again, and they are found as existing listings
         raise _Raced
+    vendor_countries = dict(session.execute(select(Vendor.id, Vendor.country)
+                                            .where(Vendor.id.in_({d["vendor_id"] for _i, d in valid}))).all())
     stamp = now()
     created: list[tuple[int, dict, dict, str]] = []   # (index, data, product row, content hash)
     changed: list[Product] = []
@@ -118,17 +121,21 @@ def _sync_items(session: Session, partner_id: int, valid: list[tuple[int, dict]]
         if link is not None and version is not None and link.version is not None and version < link.version:
             results[index] = outcome.result(external_id, "stale", link.product_id)
             continue
+        # made where the vendor is unless the listing names another BRICS member
+        origin = data.get("origin_country") or vendor_countries.get(vendor_id)
         try:
             category = catalog.category_by_slug(session, data["category"])
             batch.check_price(data["price"])
+            if "origin_country" in data and (problem := catalog.origin_problem(origin)) is not None:
+                raise problem
         except DomainError as error:
             results[index] = outcome.domain_error(external_id, error)
             continue
-        content = listing_content(data)
-        digest = content_hash(content)
+        listed = listing_content(data)
+        content, digest = {**listed, "origin_country": origin}, content_hash(listed)
         product = batch.products.get(link.product_id) if link is not None else None
         if product is not None:
-            if content_hash(product_content(product, batch.slugs)) == digest:
+            if content_hash(product_content(product, batch.slugs)) == digest and product.origin_country == origin:
                 if version is not None and (link.version is None or version > link.version):
                     link.version = version  # a later resend of an older version is stale
                 if link.content_hash != digest:

@@ -39,7 +39,8 @@ def present(session: Session, doc: dict[str, Any], locale: str, currency: str, t
         "original_price": quote.original_price,
         "campaign": quote.campaign,
         "rating": {"average": doc.get("rating_average"), "count": doc.get("rating_count", 0)},
-        "vendor": {"id": doc["vendor_id"], "display_name": doc["vendor_name"], "country": doc["origin_country"]},
+        "vendor": {"id": doc["vendor_id"], "display_name": doc["vendor_name"],
+                   "country": doc.get("vendor_country", doc["origin_country"])},
         "category": {"slug": doc["category"], "name": category.name(locale) if category else doc["category"],
                      "path": doc.get("category_path", [])},
     }

@@ -22,6 +22,11 @@ depends_on = None
 
 VENDOR_DISCLOSURES = ('address', 'customer_care', 'grievance_officer', 'return_policy')
 
+vendors = sa.table('vendors', sa.column('id', sa.Integer()), sa.column('country', sa.String(2)))
+products = sa.table('products', sa.column('id', sa.Integer()), sa.column('vendor_id', sa.Integer()),
+                    sa.column('origin_country', sa.String(2)))
+order_lines = sa.table('order_lines', sa.column('product_id', sa.Integer()), sa.column('origin_country', sa.String(2)))
+
 
 def upgrade():
     op.create_table('order_messages',
@@ -46,9 +51,26 @@ def upgrade():
     with op.batch_alter_table('vendors', schema=None) as batch_op:
         for name in VENDOR_DISCLOSURES:
             batch_op.add_column(sa.Column(name, sa.JSON(), nullable=True))
+    # each product's own origin country, backfilled with its vendor's; order lines keep the one they were sold
+    # with (backfilled from their product's). Only columns are added (nullable: no table is rebuilt on SQLite, so
+    # the partner feed triggers on products stay); the backfill's UPDATE moves existing listings in the partner
+    # feed once.
+    with op.batch_alter_table('products', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('origin_country', sa.String(length=2), nullable=True))
+    with op.batch_alter_table('order_lines', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('origin_country', sa.String(length=2), nullable=True))
+    op.execute(products.update().values(origin_country=sa.select(vendors.c.country)
+                                        .where(vendors.c.id == products.c.vendor_id).scalar_subquery()))
+    op.execute(order_lines.update().where(order_lines.c.product_id.isnot(None))
+               .values(origin_country=sa.select(products.c.origin_country)
+                       .where(products.c.id == order_lines.c.product_id).scalar_subquery()))
 
 
 def downgrade():
+    with op.batch_alter_table('order_lines', schema=None) as batch_op:
+        batch_op.drop_column('origin_country')
+    # plain ALTER (SQLite 3.35+ and PostgreSQL): a batch rebuild would drop the products' feed trigger
+    op.execute('ALTER TABLE products DROP COLUMN origin_country')
     with op.batch_alter_table('vendors', schema=None) as batch_op:
         for name in reversed(VENDOR_DISCLOSURES):
             batch_op.drop_column(name)
