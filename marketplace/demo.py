@@ -22,6 +22,7 @@ from marketplace.kernel.clock import now
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role, User
 from marketplace.aftersale.disputes.demo import ensure_demo_dispute
+from marketplace.aftersale.messages.demo import seed_disclosures_and_origins
 from marketplace.aftersale.returns.demo import ensure_demo_return
 from marketplace.aftersale.reviews.demo import ensure_reviews
 from marketplace.kernel.extensions import db
@@ -180,4 +181,5 @@ def seed_demo_command() -> None:
         click.echo(f"dispute: #{demo_dispute.id} of order {demo_dispute.order_id} ({demo_dispute.stage}, "
                    f"{len(demo_dispute.proposals)} proposal)")
     click.echo(f"reviews: {ensure_reviews(db.session)}")
+    click.echo(f"disclosures and origins: {seed_disclosures_and_origins(db.session, by_country)} changed")
     click.echo(f"search: {outbox.drain(db.session)} index updates delivered")

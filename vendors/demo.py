@@ -15,6 +15,8 @@ _ADDRESSES = {
     "ZA": {"line1": "12 Voortrekker Road", "city": "Clanwilliam", "region": "Western Cape", "postal_code": "8135",
            "country": "ZA"},
 }
+#: The countries of the demo vendors.
+DEMO_COUNTRIES = frozenset(_ADDRESSES)
 _GRIEVANCE_OFFICERS = {"BR": "Mariana Costa", "RU": "Elena Smirnova", "IN": "Asha Rao", "CN": "Li Wei",
                        "ZA": "Thandiwe Nkosi"}
 _CONDITIONS = {
