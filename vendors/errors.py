@@ -13,3 +13,4 @@ class VendorErrorCode(StrEnum):
     NOT_OWNER = "not_vendor_owner"
     NO_VENDOR_PROFILE = "no_vendor_profile"
     DISCLOSURES_MISSING = "disclosures_missing"
+    INVALID_SHIPPING_PROFILE = "invalid_shipping_profile"

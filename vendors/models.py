@@ -100,3 +100,15 @@ class VendorStatusChange(db.Model):
     at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
 
     vendor: Mapped[Vendor] = relationship(back_populates="history")
+
+
+class ShippingProfile(db.Model):
+    """Where a vendor ships and at what price: zones of destination countries, each with its services' rates
+    (kept as the vendor sent them, amounts as decimal strings in the vendor's currency; `vendors.shipping`
+    reads them)."""
+
+    __tablename__ = "vendor_shipping_profiles"
+
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"), primary_key=True)
+    zones: Mapped[list] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now, onupdate=now)

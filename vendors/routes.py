@@ -5,11 +5,13 @@ from marketplace.accounts.auth import auth_required, current_user, optional_user
 from marketplace.accounts.models import Role
 from marketplace.kernel.extensions import db
 from marketplace.kernel.schemas import LocaleArgs
-from vendors import services
+from vendors import services, shipping
 from vendors.schemas import (
     HistorySchema,
     OptionalReasonSchema,
     ReasonSchema,
+    ShippingProfileInSchema,
+    ShippingProfileSchema,
     VendorCreateSchema,
     VendorPageSchema,
     VendorQueueArgs,
@@ -86,3 +88,30 @@ def _transition(action: str, schema):
 blp.route("/vendors/<id:vendor_id>/approve")(_transition("approve", OptionalReasonSchema))
 blp.route("/vendors/<id:vendor_id>/reject")(_transition("reject", ReasonSchema))
 blp.route("/vendors/<id:vendor_id>/suspend")(_transition("suspend", ReasonSchema))
+
+
+@blp.route("/vendor/shipping-profile")
+class MyShippingProfile(MethodView):
+    @auth_required(blp, Role.VENDOR)
+    @blp.response(200, ShippingProfileSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self):
+        """The caller's shipping profile"""
+        return shipping.shown(shipping.my_profile(db.session, current_user()))
+
+    @auth_required(blp, Role.VENDOR)
+    @blp.arguments(ShippingProfileInSchema)
+    @blp.response(200, ShippingProfileSchema)
+    def put(self, data):
+        """Set where the caller ships and at what price (zones of countries, each with its services' rates, in
+        the vendor's currency); a country without a zone is one the vendor does not sell to"""
+        return shipping.shown(shipping.set_profile(db.session, current_user(), data["zones"]))
+
+
+@blp.route("/vendors/<id:vendor_id>/shipping-profile")
+class VendorShippingProfile(MethodView):
+    @blp.response(200, ShippingProfileSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, vendor_id):
+        """Where an approved vendor ships and at what price"""
+        return shipping.shown(shipping.public_profile(db.session, vendor_id))

@@ -191,3 +191,31 @@ class HistorySchema(BaseSchema):
     items = fields.List(fields.Nested(StatusChangeSchema), required=True)
 
 
+
+
+SERVICE_NAME = validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$", error="A lower-case name such as standard or express.")
+
+
+class ShippingRateSchema(BaseSchema):
+    service = fields.String(required=True, validate=SERVICE_NAME, metadata={"example": "standard"})
+    price = fields.Nested(MoneySchema, metadata={"description": "A flat price per parcel (or base + per_kg)."})
+    base = fields.Nested(MoneySchema, metadata={"description": "With per_kg: the parcel's fixed part."})
+    per_kg = fields.Nested(MoneySchema, metadata={"description": "With base: the price per kilogram of the parcel."})
+    min_days = fields.Integer(required=True, validate=validate.Range(min=0, max=120))
+    max_days = fields.Integer(required=True, validate=validate.Range(min=0, max=120))
+    free_above = fields.Nested(MoneySchema, metadata={"description": "Free when the goods reach this value."})
+
+
+class ShippingZoneSchema(BaseSchema):
+    countries = fields.List(fields.String(validate=country_code), required=True,
+                            validate=validate.Length(min=1, max=60))
+    rates = fields.List(fields.Nested(ShippingRateSchema), required=True, validate=validate.Length(min=1, max=6))
+
+
+class ShippingProfileInSchema(BaseSchema):
+    zones = fields.List(fields.Nested(ShippingZoneSchema), required=True, validate=validate.Length(min=1, max=20))
+
+
+class ShippingProfileSchema(ShippingProfileInSchema):
+    vendor_id = fields.Integer(dump_only=True)
+    updated_at = fields.DateTime(dump_only=True)

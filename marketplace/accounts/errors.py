@@ -7,3 +7,4 @@ class AccountErrorCode(StrEnum):
     INVALID_CREDENTIALS = "invalid_credentials"
     INVALID_TOKEN = "invalid_token"
     ROLE_NOT_ALLOWED = "role_not_allowed"
+    INVALID_IDENTITY_NUMBER = "invalid_identity_number"

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.kernel.clock import now
@@ -45,3 +45,20 @@ class AccessToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class CustomsIdentity(db.Model):
+    """The identity a shopper declares for imports that need one (China's cross-border retail imports: the
+    buyer's name and resident identity number, which must match the payer). Personal data: both are sealed
+    (`marketplace.kernel.sealing`); the number is found again by its keyed digest (the annual limit is
+    counted per identity, whichever account uses it) and shown masked."""
+
+    __tablename__ = "customs_identities"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    country: Mapped[str] = mapped_column(String(2))
+    name_sealed: Mapped[str] = mapped_column(Text())
+    id_number_sealed: Mapped[str] = mapped_column(Text())
+    id_number_digest: Mapped[str] = mapped_column(String(64), index=True)
+    id_number_masked: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now, onupdate=now)

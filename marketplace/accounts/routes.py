@@ -2,10 +2,13 @@ from flask import current_app, request
 from flask.views import MethodView
 from marketplace.kernel.openapi import Blueprint
 
-from marketplace.accounts import services
+from flask_babel import gettext as _
+
+from marketplace.accounts import customs, services
 from marketplace.accounts.auth import auth_required, current_user
-from marketplace.accounts.schemas import (RegisterSchema, RegistrationSchema, TokenRequestSchema, TokenSchema,
-                                          UserSchema)
+from marketplace.accounts.schemas import (CustomsIdentityInSchema, CustomsIdentitySchema, RegisterSchema,
+                                          RegistrationSchema, TokenRequestSchema, TokenSchema, UserSchema)
+from marketplace.kernel.errors import ErrorCode, NotFound
 from marketplace.kernel.extensions import client_address, db, limiter
 
 blp = Blueprint("auth", __name__, description="Accounts and access tokens")
@@ -75,3 +78,34 @@ class Me(MethodView):
     def get(self):
         """The account behind the access token"""
         return current_user()
+
+
+def _shown(identity) -> dict:
+    return {"country": identity.country, "name": customs.name_of(identity),
+            "id_number_masked": identity.id_number_masked, "updated_at": identity.updated_at}
+
+
+@blp.route("/me/customs-identity")
+class MyCustomsIdentity(MethodView):
+    @auth_required(blp)
+    @blp.response(200, CustomsIdentitySchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self):
+        """The caller's customs identity, its number masked"""
+        identity = customs.identity_of(db.session, current_user().id)
+        if identity is None:
+            raise NotFound(ErrorCode.NOT_FOUND, _("No customs identity is on file."))
+        return _shown(identity)
+
+    @auth_required(blp)
+    @blp.arguments(CustomsIdentityInSchema)
+    @blp.response(200, CustomsIdentitySchema)
+    def put(self, data):
+        """Declare the identity imports to China need (name and PRC resident identity number); kept sealed"""
+        return _shown(customs.set_identity(db.session, current_user(), data["name"], data["id_number"]))
+
+    @auth_required(blp)
+    @blp.response(204)
+    def delete(self):
+        """Forget the caller's customs identity"""
+        customs.remove_identity(db.session, current_user())

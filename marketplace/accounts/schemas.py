@@ -34,3 +34,19 @@ class TokenSchema(BaseSchema):
     access_token = fields.String(required=True)
     token_type = fields.String(required=True)
     expires_in = fields.Integer(required=True)
+
+
+class CustomsIdentityInSchema(BaseSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                         metadata={"description": "As on the identity card: it must match the payer's name."})
+    id_number = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=32),
+                              metadata={"description": "PRC resident identity number (18 characters)."})
+
+
+class CustomsIdentitySchema(BaseSchema):
+    """Shown masked: the number is never given back in full."""
+
+    country = fields.String(dump_only=True)
+    name = fields.String(dump_only=True)
+    id_number = fields.String(dump_only=True, attribute="id_number_masked", metadata={"example": "110*************2X"})
+    updated_at = fields.DateTime(dump_only=True)
