@@ -386,3 +386,31 @@ def test_initials_never_show_more_than_first_letters():
     assert initials("张伟") == "张."
     assert initials("ana@example.com") == "—" and initials("Ana ana@example.com") == "A."
     assert ADDRESS["name"] == "Ana Souza"
+
+
+def test_the_record_counts_disputes_and_the_vendors_answer_time(shop, client, make):
+    (part,) = shop.order["vendor_orders"]
+    start = clock.now()
+    clock.freeze(start)
+    response = client.post(f"/api/v1/vendor-orders/{part['id']}/messages", json={"body": "Is it wool?", "locale": "en"},
+                           headers=shop.shopper["headers"])
+    assert response.status_code == 201, response.get_json()
+    clock.freeze(start + timedelta(minutes=30))
+    response = client.post(f"/api/v1/vendor-orders/{part['id']}/messages", json={"body": "Pashmina.", "locale": "en"},
+                           headers=shop.vendor["owner"]["headers"])
+    assert response.status_code == 201, response.get_json()
+    # a second delivered order, whose shopper's question the vendor has not answered
+    second_shopper = make.user("shopper")
+    (other_part,) = shop.delivered_order(second_shopper, [(shop.tea, 1)])["vendor_orders"]
+    response = client.post(f"/api/v1/vendor-orders/{other_part['id']}/messages",
+                           json={"body": "Where is the invoice?", "locale": "en"}, headers=second_shopper["headers"])
+    assert response.status_code == 201, response.get_json()
+    response = client.post("/api/v1/disputes", json={
+        "vendor_order_id": part["id"], "type": "not_as_described",
+        "claim": {"amount": part["subtotal"]["amount"], "currency": part["subtotal"]["currency"]},
+        "description": "Not pashmina."}, headers={**shop.shopper["headers"], "Idempotency-Key": "dispute-record-1"})
+    assert response.status_code == 201, response.get_json()
+
+    record = client.get(f"/api/v1/vendors/{shop.vendor['id']}/record").get_json()
+    assert record["disputes"] == {"rate": "0.50", "disputes": 1, "delivered_orders": 2}
+    assert record["answer_time"] == {"median_hours": "0.5", "answered": 1, "unanswered": 1}
