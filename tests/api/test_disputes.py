@@ -475,8 +475,11 @@ def test_a_vendor_message_in_the_thread_acknowledges_the_dispute_in_time(market,
                            json={"body": "Sorry! Looking into it.", "locale": "en"},
                            headers=market.shawl_vendor["owner"]["headers"])
     assert response.status_code == 201, response.get_json()
+    assert run_job(app) == 1  # the worker reads the vendor's answer at once
+    assert get(client, market.shopper, dispute["id"])["acknowledged_at"] is not None
+    assert run_job(app) == 0
     move_clock(client, datetime.fromisoformat(dispute["acknowledge_by"]) + timedelta(hours=1), market.admin)
-    run_job(app)
+    assert run_job(app) == 0
     shown = get(client, market.admin, dispute["id"])
     assert shown["stage"] == "negotiation" and shown["acknowledged_at"] is not None and shown["overdue"] is False
 
