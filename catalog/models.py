@@ -78,6 +78,13 @@ class Product(db.Model):
     #: their count; set only by `services.set_rating`.
     rating_average: Mapped[Decimal | None] = mapped_column(ExactDecimal(3, 1))
     rating_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: What shipping and customs need: the weight in grams (a product without one cannot be shipped), the
+    #: packed dimensions in millimetres (optional), and a plain description fit for a customs declaration.
+    weight_g: Mapped[int | None] = mapped_column(Integer)
+    length_mm: Mapped[int | None] = mapped_column(Integer)
+    width_mm: Mapped[int | None] = mapped_column(Integer)
+    height_mm: Mapped[int | None] = mapped_column(Integer)
+    customs_description: Mapped[str | None] = mapped_column(String(200))
 
     vendor: Mapped[Vendor] = relationship()
     category: Mapped[Category] = relationship()

@@ -21,3 +21,24 @@ def hs_code_problem(code: str) -> str | None:
             return "HS chapter 77 is reserved and holds no goods."
         return f"HS chapter {code[:2]} does not exist; chapters run from 01 to 97."
     return None
+
+
+#: Descriptions a customs declaration must not use on their own: the WCO/UPU data-quality guidance on postal
+#: declarations lists them as too vague for customs to assess ("gift", "goods", "sample", "parts", ...).
+VAGUE_DESCRIPTIONS = frozenset({
+    "gift", "gifts", "goods", "sample", "samples", "merchandise", "general merchandise", "commercial goods",
+    "item", "items", "product", "products", "parts", "spare parts", "accessories", "personal items",
+    "personal effects", "various", "miscellaneous", "misc", "stuff", "novelties", "clothing", "clothes",
+    "food", "foodstuff", "electronics", "documents", "present", "souvenir", "souvenirs", "other",
+})
+
+
+def customs_description_problem(text: str) -> str | None:
+    """None when `text` plainly says what the goods are (e.g. "Black tea, loose leaf"), else the problem."""
+    plain = " ".join(text.casefold().replace(",", " ").split())
+    if len(plain) < 3:
+        return "Say what the goods are, e.g. \"black tea, loose leaf\"."
+    if plain in VAGUE_DESCRIPTIONS:
+        return (f"\"{text.strip()}\" is too vague for a customs declaration; say what the goods are and what "
+                "they are made of, e.g. \"cotton scarf\" or \"black tea, loose leaf\".")
+    return None

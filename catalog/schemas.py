@@ -8,7 +8,7 @@ from flask import current_app
 from marshmallow import fields, validate
 
 from catalog.models import ProductStatus
-from catalog.rules import hs_code_problem
+from catalog.rules import customs_description_problem, hs_code_problem
 from marketplace.kernel.schemas import (
     BaseSchema,
     MoneyField,
@@ -123,6 +123,31 @@ def _sku(**kwargs: Any) -> fields.String:
                          **kwargs)
 
 
+def _customs_description(value: str) -> None:
+    problem = customs_description_problem(value)
+    if problem:
+        raise ma.ValidationError(problem)
+
+
+class DimensionsSchema(BaseSchema):
+    """Packed dimensions in millimetres."""
+
+    length_mm = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5000))
+    width_mm = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5000))
+    height_mm = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5000))
+
+
+class CustomsSchema(BaseSchema):
+    description = fields.String(required=True, validate=[validate.Length(min=3, max=200), _customs_description],
+                                metadata={"description": "Plain words for a customs declaration, e.g. "
+                                                         "\"black tea, loose leaf\" (never \"gift\" or \"goods\").",
+                                          "example": "Pu'er tea, compressed cake"})
+
+
+WEIGHT_G = {"strict": True, "validate": validate.Range(min=1, max=1_000_000),
+            "metadata": {"description": "Shipping weight in grams (needed to ship the product).", "example": 380}}
+
+
 class ProductCreateSchema(BaseSchema):
     sku = _sku(required=True)
     translations = Translations(required=True, validate=validate.Length(min=1, max=9),
@@ -141,6 +166,9 @@ class ProductCreateSchema(BaseSchema):
     origin_country = fields.String(validate=country_code, metadata={
         "description": "Where the goods were made: a BRICS member's ISO code (default: the vendor's country).",
         "example": "ET"})
+    weight_g = fields.Integer(**WEIGHT_G)
+    dimensions = fields.Nested(DimensionsSchema)
+    customs = fields.Nested(CustomsSchema)
 
     @ma.validates_schema
     def original_locale_is_translated(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -164,6 +192,9 @@ class ProductUpdateSchema(BaseSchema):
     images = fields.List(fields.String(validate=_https_url), validate=validate.Length(max=MAX_IMAGES))
     status = fields.String(validate=validate.OneOf([s.value for s in ProductStatus]))
     origin_country = fields.String(validate=country_code, metadata={"description": "A BRICS member's ISO code."})
+    weight_g = fields.Integer(allow_none=True, **WEIGHT_G)
+    dimensions = fields.Nested(DimensionsSchema, allow_none=True)
+    customs = fields.Nested(CustomsSchema, allow_none=True)
 
 
 class VendorRefSchema(BaseSchema):

@@ -177,9 +177,15 @@ def _apply(session: Session, product: Product, data: dict[str, Any]) -> None:
         product.origin_country = data["origin_country"]
     elif product.origin_country is None:  # a new product: made where its vendor is, unless it says otherwise
         product.origin_country = product.vendor.country
-    for name in ("sku", "stock", "hs_code", "attributes", "images", "status"):
+    for name in ("sku", "stock", "hs_code", "attributes", "images", "status", "weight_g"):
         if name in data:
             setattr(product, name, data[name])
+    if "dimensions" in data:
+        dimensions = data["dimensions"] or {}
+        product.length_mm, product.width_mm, product.height_mm = (
+            dimensions.get("length_mm"), dimensions.get("width_mm"), dimensions.get("height_mm"))
+    if "customs" in data:
+        product.customs_description = (data["customs"] or {}).get("description")
 
 
 def _commit(session: Session, flush_only: bool = False) -> None:

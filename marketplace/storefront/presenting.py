@@ -28,7 +28,8 @@ def present(session: Session, doc: dict[str, Any], locale: str, currency: str, t
     category = categories.get(doc["category"])
     return {
         **{k: doc[k] for k in ("id", "sku", "original_locale", "translations", "origin_country", "hs_code",
-                               "attributes", "images", "stock", "in_stock", "status", "version") if k in doc},
+                               "attributes", "images", "stock", "in_stock", "status", "version", "weight_g",
+                               "dimensions", "customs") if k in doc},
         "created_at": datetime.fromisoformat(doc["created_at"]),
         "updated_at": datetime.fromisoformat(doc["updated_at"]),
         "locale": served,

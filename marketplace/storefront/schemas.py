@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 
 from catalog.models import ProductStatus
 from catalog.rules import SORTS
-from catalog.schemas import CampaignRefSchema, TranslationSchema, VendorRefSchema
+from catalog.schemas import CampaignRefSchema, CustomsSchema, DimensionsSchema, TranslationSchema, VendorRefSchema
 from marketplace.kernel.schemas import (
     BaseSchema,
     DecimalString,
@@ -54,6 +54,9 @@ class ProductSchema(BaseSchema):
     origin_country = fields.String()
     category = fields.Nested(CategoryRefSchema)
     hs_code = fields.String()
+    weight_g = fields.Integer(allow_none=True, metadata={"description": "Shipping weight in grams."})
+    dimensions = fields.Nested(DimensionsSchema, allow_none=True)
+    customs = fields.Nested(CustomsSchema, allow_none=True)
     attributes = fields.Dict(keys=fields.String())
     images = fields.List(fields.String())
     stock = fields.Integer()

@@ -61,4 +61,8 @@ def build_document(session, product: Product, table: RateTable, base: str) -> di
         # published reviews: the average as a one-decimal string (None while there are none), and how many
         "rating_average": str(product.rating_average) if product.rating_average is not None else None,
         "rating_count": product.rating_count or 0,
+        "weight_g": product.weight_g,
+        "dimensions": ({"length_mm": product.length_mm, "width_mm": product.width_mm, "height_mm": product.height_mm}
+                       if product.length_mm else None),
+        "customs": {"description": product.customs_description} if product.customs_description else None,
     }
