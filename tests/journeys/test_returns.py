@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tests.journeys.support import assert_problem, dec, ok, parallel, product_body, unique
+from tests.journeys.support import assert_problem, dec, ok, parallel, product_body, unique, verify_signature, \
+    wait_until
 
 ADDRESS = {"name": "Li Wei", "line1": "88 Century Avenue", "city": "Shanghai", "postal_code": "200120",
            "country": "CN"}
 VENDOR_EMAIL = "vendor-za@buybrics.example"
+WORKER_WAIT = 20
 
 
 def _delivered_order(system, demo, shopper, quantity: int) -> tuple[dict, dict]:
@@ -37,7 +39,17 @@ def _ask(shopper, order: dict, quantity: int, key: str | None = None):
                         headers={"Idempotency-Key": key or unique("return")})
 
 
+def _subscribe(system, key: str, path: str) -> str:
+    events = ["return.requested", "return.refunded"]
+    return ok(system.partner(key).post("/partner/webhooks", json={"url": system.receiver.url(path),
+                                                                 "events": events}), 201)["secret"]
+
+
 def test_a_shopper_vendor_and_operator_take_a_return_from_request_to_refund(system, demo):
+    # the demo partner is authorized by the South African vendor; the other partner is not
+    heard, unheard = f"/{unique('returns')}", f"/{unique('returns')}"
+    secret = _subscribe(system, system.demo_partner_key, heard)
+    _subscribe(system, system.other_partner_key, unheard)
     shopper = system.new_shopper()
     order, vendor = _delivered_order(system, demo, shopper, 3)
     (line,) = order["lines"]
@@ -67,6 +79,18 @@ def test_a_shopper_vendor_and_operator_take_a_return_from_request_to_refund(syst
                and e["amount"]["currency"] == "ZAR" and dec(e["amount"]) < 0 for e in ledger)
     # someone else's shopper account sees nothing of it
     assert_problem(system.new_shopper().get(f"/returns/{ret['id']}"), 404, "return_not_found")
+
+    # the vendor's partner hears of it, signed, without the shopper's details; a partner it never authorized
+    # hears nothing
+    def deliveries():
+        got = [d for d in system.receiver.received(heard) if d.data.get("return_id") == ret["id"]]
+        return got if {d.type for d in got} == {"return.requested", "return.refunded"} else None
+
+    for delivery in wait_until(deliveries, WORKER_WAIT, 0.3, "return events at the vendor's partner"):
+        assert verify_signature(secret, delivery.headers, delivery.body)
+        assert delivery.data["vendor_order_id"] == line["vendor_order_id"]
+        assert "Li Wei" not in delivery.body.decode() and "@" not in delivery.body.decode()
+    assert system.receiver.received(unheard) == []
 
 
 def test_two_returns_for_the_same_units_at_once_let_one_through(system, demo):
