@@ -414,3 +414,56 @@ def test_the_record_counts_disputes_and_the_vendors_answer_time(shop, client, ma
     record = client.get(f"/api/v1/vendors/{shop.vendor['id']}/record").get_json()
     assert record["disputes"] == {"rate": "0.50", "disputes": 1, "delivered_orders": 2}
     assert record["answer_time"] == {"median_hours": "0.5", "answered": 1, "unanswered": 1}
+
+
+def _at_once(app, calls: list) -> list:
+    """Run `calls` ([(method, url, json, headers)]) at once, each from its own test client; the responses."""
+    barrier = threading.Barrier(len(calls))
+    responses: list = [None] * len(calls)
+
+    def send(index: int, method: str, url: str, body: dict, headers: dict) -> None:
+        client = app.test_client()
+        barrier.wait()
+        responses[index] = client.open(url, method=method, json=body, headers=headers)
+
+    threads = [threading.Thread(target=send, args=(i, *call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return responses
+
+
+def test_two_admins_publishing_at_once_publish_once(shop, app, make):
+    review = shop.created(shop.tea)
+    other_admin = make.user("admin")
+    url = f"/api/v1/reviews/{review['id']}/publish"
+    responses = _at_once(app, [("POST", url, {}, shop.admin["headers"]), ("POST", url, {}, other_admin["headers"])])
+    assert sorted(r.status_code for r in responses) == [200, 409]
+    assert next(r for r in responses if r.status_code == 409).get_json()["current_status"] == "published"
+    history = shop.client.get(f"/api/v1/reviews/{review['id']}/history", headers=shop.admin["headers"]).get_json()
+    assert [h["to"] for h in history["items"]] == ["pending", "published"]
+
+
+def test_reviews_of_one_product_published_at_once_are_both_counted(shop, app, make):
+    second = make.user("shopper")
+    order = shop.delivered_order(second, [(shop.tea, 1)])
+    first = shop.created(shop.tea, rating=5)
+    response = shop.review(shop.tea, shopper=second, order=order, rating=2)
+    assert response.status_code == 201
+    other = response.get_json()
+    other_admin = make.user("admin")
+    responses = _at_once(app, [("POST", f"/api/v1/reviews/{first['id']}/publish", {}, shop.admin["headers"]),
+                               ("POST", f"/api/v1/reviews/{other['id']}/publish", {}, other_admin["headers"])])
+    assert [r.status_code for r in responses] == [200, 200]
+    assert shop.rating(shop.tea) == {"average": "3.5", "count": 2}
+
+
+def test_two_replies_at_once_store_one(shop, app):
+    review = shop.published(shop.tea)
+    url = f"/api/v1/reviews/{review['id']}/reply"
+    headers = shop.vendor["owner"]["headers"]
+    responses = _at_once(app, [("POST", url, {"body": "First"}, headers), ("POST", url, {"body": "Second"}, headers)])
+    assert sorted(r.status_code for r in responses) == [201, 409]
+    stored = shop.client.get(f"/api/v1/reviews/{review['id']}").get_json()["reply"]["body"]
+    assert stored == next(r for r in responses if r.status_code == 201).get_json()["reply"]["body"]
