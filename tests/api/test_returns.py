@@ -342,6 +342,24 @@ def test_the_idempotency_key_makes_one_return_and_replays_it(market, client):
     assert listed["total"] == 1
 
 
+def test_a_change_sent_again_with_its_idempotency_key_gets_the_first_answer(market, client):
+    order = delivered(client, market, [(market.tea, 1)])
+    ret = ask(client, market.shopper, order, market.tea, 1)
+    vendor = market.tea_vendor["owner"]
+    act(client, vendor, ret, "approve")
+    act(client, market.shopper, ret, "ship", {"carrier": "China Post", "tracking_number": "RR1CN"})
+    headers = {**vendor["headers"], "Idempotency-Key": "receive-once"}
+    first = client.post(f"{RETURNS}/{ret['id']}/receive", headers=headers)
+    again = client.post(f"{RETURNS}/{ret['id']}/receive", headers=headers)
+    assert first.status_code == again.status_code == 200, (first.get_json(), again.get_json())
+    assert again.get_json() == first.get_json() and first.get_json()["status"] == "refunded"
+    assert len(get_order(client, market.shopper, order["id"])["refunds"]) == 1
+    # without the key, the change answers with the state it already reached
+    body = assert_problem(client.post(f"{RETURNS}/{ret['id']}/receive", headers=vendor["headers"]), 409,
+                          "invalid_return_state")
+    assert body["current_status"] == "refunded"
+
+
 # -- what may be returned ---------------------------------------------------------------------------
 
 def test_the_return_window_closes_fourteen_days_after_delivery(market, client, app):

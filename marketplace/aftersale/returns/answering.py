@@ -10,9 +10,17 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import User
 from marketplace.aftersale.returns import rules
 from marketplace.aftersale.returns.models import Resolution, Return, ReturnStatus
-from marketplace.aftersale.returns.services import ADMIN, SHOPPER, VENDOR, locked_return, move, require_status, \
-    return_for
-from marketplace.checkout import calculations, orders, refunds
+from marketplace.aftersale.returns.services import (
+    ADMIN,
+    SHOPPER,
+    VENDOR,
+    locked_return,
+    move,
+    require_status,
+    return_for,
+    still_refundable,
+)
+from marketplace.checkout import refunds
 
 
 def _answered(session: Session, user: User, return_id: int, *roles: str) -> tuple[Return, str]:
@@ -86,19 +94,14 @@ def receive(session: Session, user: User, return_id: int) -> Return:
 
 
 def _refund(session: Session, ret: Return, user: User, role: str) -> Return:
-    order = orders.locked_order(session, ret.order_id)
-    vendor_order = next(v for v in order.vendor_orders if v.id == ret.vendor_order_id)
-    pending = (r.amount for r in order.refunds if r.status == "pending" and r.vendor_order_id in (None, vendor_order.id))
-    room = calculations.refundable(vendor_order.subtotal_amount, vendor_order.refunded_amount, pending)
-    amount = rules.refund_to_make(ret.refund, room)
+    amount = rules.refund_to_make(ret.refund, still_refundable(session, ret))
+    ret.refunded_amount = amount.amount
     if amount.amount <= 0:  # refunded in full by other means already
-        ret.refunded_amount = amount.amount
         move(session, ret, ReturnStatus.CLOSED, user, role, "nothing was left to refund")
         session.commit()
         return ret
-    ret.refunded_amount = amount.amount
     move(session, ret, ReturnStatus.REFUNDED, user, role)
-    row = refunds.refund(session, None, order.id, vendor_order.id, amount, f"return {ret.id}",
+    row = refunds.refund(session, None, ret.order_id, ret.vendor_order_id, amount, f"return {ret.id}",
                          provider_key=f"return-{ret.id}-refund")  # commits the return's change with it
     ret = locked_return(session, ret.id)
     ret.refund_id = row.id

@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.aftersale.disputes.services import open_dispute
 from marketplace.aftersale.returns.models import Return, ReturnReason, ReturnStatus
-from marketplace.aftersale.returns.services import SYSTEM, locked_return, move
-from marketplace.checkout import calculations, orders
+from marketplace.aftersale.returns.services import SYSTEM, locked_return, move, still_refundable
 from marketplace.kernel.clock import now
 from marketplace.kernel.errors import DomainError
 from marketplace.kernel.money import Money
@@ -38,23 +37,13 @@ def escalate_overdue(session: Session) -> int:
     return done
 
 
-def _claim(session: Session, ret: Return) -> Money:
-    """What the return would refund, at most what is still refundable of its vendor order."""
-    order = orders.locked_order(session, ret.order_id)
-    vendor_order = next(v for v in order.vendor_orders if v.id == ret.vendor_order_id)
-    room = calculations.refundable(vendor_order.subtotal_amount, vendor_order.refunded_amount,
-                                   (r.amount for r in order.refunds
-                                    if r.status == "pending" and r.vendor_order_id in (None, vendor_order.id)))
-    return Money(min(ret.refund_amount, room), ret.currency)
-
-
 def _escalate(session: Session, return_id: int) -> bool:
     ret = locked_return(session, return_id)
     if ret.status != ReturnStatus.REQUESTED or ret.answer_by >= now():  # answered meanwhile
         session.commit()
         return False
     reason = "the vendor did not answer in time"
-    claim = _claim(session, ret)
+    claim = Money(min(ret.refund_amount, still_refundable(session, ret)), ret.currency)
     kind = DISPUTE_TYPES.get(ret.lines[0].reason, "other") if ret.lines else "other"
     description = f"Return {ret.id} was not answered by the vendor before {ret.answer_by.isoformat()}."
     if ret.comment:

@@ -1,9 +1,12 @@
+from collections.abc import Callable
+
 from flask import jsonify, request
 from flask.views import MethodView
 
 from marketplace.accounts.auth import auth_required, current_user
 from marketplace.accounts.models import Role
 from marketplace.aftersale.returns import answering, requesting, services
+from marketplace.aftersale.returns.models import Return
 from marketplace.aftersale.returns.schemas import (
     RejectSchema,
     ReturnArgs,
@@ -18,8 +21,24 @@ from marketplace.kernel.extensions import db
 from marketplace.kernel.openapi import Blueprint
 
 blp = Blueprint("returns", __name__, description="Returns of delivered goods: request, answer, ship back, refund")
-#: The request's answer is dumped by hand (it is stored for replays of its Idempotency-Key).
+#: Answers given under an Idempotency-Key are dumped by hand (they are stored for replays of the key).
 RETURN = ReturnSchema()
+#: A change of a return takes an Idempotency-Key if the client sends one: a retry then gets the first answer
+#: (without one, a repeated change answers 409 with the state it already reached).
+OPTIONAL_KEY = {"in": "header", "name": "Idempotency-Key", "required": False,
+                "schema": {"type": "string", "maxLength": 255}}
+
+
+def _change(return_id: int, action: str, data: dict | None, change: Callable[[], Return]):
+    """Run one change of a return, once per Idempotency-Key when the request carries one."""
+    if not request.headers.get(idempotency.HEADER):
+        return change()
+    user = current_user()
+    key = idempotency.request_key()
+    body = {"return_id": return_id, "action": action, "body": data}
+    status, answer = idempotency.run(db.session, f"user:{user.id}", key, body,
+                                     lambda _record: (200, RETURN.dump(change())))
+    return jsonify(answer), status
 
 
 @blp.route("/orders/<id:order_id>/returns")
@@ -82,9 +101,10 @@ class ReturnApprove(MethodView):
     @blp.response(200, ReturnSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @blp.doc(parameters=[OPTIONAL_KEY])
     def post(self, return_id):
         """The vendor accepts a requested return"""
-        return answering.approve(db.session, current_user(), return_id)
+        return _change(return_id, "approve", None, lambda: answering.approve(db.session, current_user(), return_id))
 
 
 @blp.route("/returns/<id:return_id>/reject")
@@ -94,9 +114,11 @@ class ReturnReject(MethodView):
     @blp.response(200, ReturnSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @blp.doc(parameters=[OPTIONAL_KEY])
     def post(self, data, return_id):
         """The vendor refuses a requested return, saying why"""
-        return answering.reject(db.session, current_user(), return_id, data["reason"])
+        return _change(return_id, "reject", data,
+                       lambda: answering.reject(db.session, current_user(), return_id, data["reason"]))
 
 
 @blp.route("/returns/<id:return_id>/ship")
@@ -106,9 +128,11 @@ class ReturnShip(MethodView):
     @blp.response(200, ReturnSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @blp.doc(parameters=[OPTIONAL_KEY])
     def post(self, data, return_id):
         """The shopper sends the goods of an approved return back"""
-        return answering.ship(db.session, current_user(), return_id, data["carrier"], data["tracking_number"])
+        return _change(return_id, "ship", data, lambda: answering.ship(
+            db.session, current_user(), return_id, data["carrier"], data["tracking_number"]))
 
 
 @blp.route("/returns/<id:return_id>/receive")
@@ -118,9 +142,10 @@ class ReturnReceive(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(502, response="BAD_GATEWAY")
+    @blp.doc(parameters=[OPTIONAL_KEY])
     def post(self, return_id):
         """The vendor has the goods back: a refund return is refunded at once, a replacement one replaced"""
-        return answering.receive(db.session, current_user(), return_id)
+        return _change(return_id, "receive", None, lambda: answering.receive(db.session, current_user(), return_id))
 
 
 @blp.route("/returns/<id:return_id>/withdraw")
@@ -130,9 +155,11 @@ class ReturnWithdraw(MethodView):
     @blp.response(200, ReturnSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @blp.doc(parameters=[OPTIONAL_KEY])
     def post(self, data, return_id):
         """The shopper withdraws a return not shipped yet (closed)"""
-        return answering.withdraw(db.session, current_user(), return_id, data.get("reason"))
+        return _change(return_id, "withdraw", data,
+                       lambda: answering.withdraw(db.session, current_user(), return_id, data.get("reason")))
 
 
 @blp.route("/returns/<id:return_id>/close")
@@ -142,6 +169,8 @@ class ReturnClose(MethodView):
     @blp.response(200, ReturnSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @blp.doc(parameters=[OPTIONAL_KEY])
     def post(self, data, return_id):
         """An operator closes a received return whose refund was settled otherwise"""
-        return answering.close(db.session, current_user(), return_id, data["reason"])
+        return _change(return_id, "close", data,
+                       lambda: answering.close(db.session, current_user(), return_id, data["reason"]))

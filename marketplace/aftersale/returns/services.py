@@ -3,6 +3,7 @@ return changes state: checked against the state it starts from, kept in its hist
 order's message thread and announced to the vendor's partners."""
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
@@ -13,6 +14,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.aftersale.messages import services as messages
 from marketplace.aftersale.returns.errors import ReturnErrorCode
 from marketplace.aftersale.returns.models import Return, ReturnStatusChange
+from marketplace.checkout import calculations, orders
 from marketplace.kernel import events
 from marketplace.kernel.errors import Conflict, NotFound
 from marketplace.kernel.pagination import paginate
@@ -63,6 +65,16 @@ def locked_return(session: Session, return_id: int) -> Return:
 def require_status(ret: Return, allowed: tuple[str, ...], detail: str) -> None:
     if ret.status not in allowed:
         raise Conflict(ReturnErrorCode.INVALID_RETURN_STATE, detail, current_status=ret.status)
+
+
+def still_refundable(session: Session, ret: Return) -> Decimal:
+    """What can still be refunded of the return's vendor order (refunds awaiting the provider count as made),
+    read under the order's row lock, which the refund itself takes next."""
+    order = orders.locked_order(session, ret.order_id)
+    vendor_order = next(v for v in order.vendor_orders if v.id == ret.vendor_order_id)
+    pending = (r.amount for r in order.refunds
+               if r.status == "pending" and r.vendor_order_id in (None, vendor_order.id))
+    return calculations.refundable(vendor_order.subtotal_amount, vendor_order.refunded_amount, pending)
 
 
 def event_payload(ret: Return) -> dict[str, Any]:
