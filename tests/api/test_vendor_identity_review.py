@@ -204,9 +204,10 @@ def test_a_pending_enrollment_of_a_vendor_grown_large_is_removed_too(fest, clien
     assert_problem(response, 409, code="invalid_campaign_transition")
 
 
-def test_moving_out_of_a_campaigns_countries_removes_the_enrollment_and_sends_the_vendor_to_review(fest, client,
+def test_moving_country_sends_the_vendor_to_review_but_its_goods_keep_their_origin_and_enrollment(fest, client,
                                                                                                    make):
-    # A South African tax reference is also a well-formed Ethiopian TIN: only the country changes.
+    # A South African tax reference is also a well-formed Ethiopian TIN: only the country changes. Campaigns
+    # read each product's own origin country, which the vendor's move does not change.
     cape = make.vendor("ZA", display_name="Cape Rooibos")
     rooibos = create_product(client, cape, sku="ROOIBOS-1", price={"amount": "90.00", "currency": "ZAR"})
     campaign = fest.running((cape, rooibos), eligibility={"origin_countries": ["ZA"]})
@@ -217,7 +218,9 @@ def test_moving_out_of_a_campaigns_countries_removes_the_enrollment_and_sends_th
     assert response.get_json()["status"] == "pending_review"
     (enrollment,) = client.get(f"{CAMPAIGNS}/{campaign['id']}/enrollments",
                                headers=cape["owner"]["headers"]).get_json()["items"]
-    assert enrollment["status"] == "removed" and enrollment["reason"].startswith("origin_country: ET")
+    assert enrollment["status"] == "enrolled"
+    assert client.get(f"/api/v1/products/{rooibos['id']}", headers=cape["owner"]["headers"]).get_json()[
+        "origin_country"] == "ZA"
 
 
 # -- races -----------------------------------------------------------------------------------------
