@@ -33,6 +33,7 @@ from tests.api.test_checkout import (
     post_checkout,
 )
 from tests.api.test_products import assert_problem
+from tests.integration.test_partner_webhooks import receiver, subscribe, verify, work  # noqa: F401
 from tests.integration.test_stripe_checkout import connect, fake, pay, stripe_app, stripe_checkout  # noqa: F401
 
 DISPUTES = "/api/v1/disputes"
@@ -535,3 +536,31 @@ def test_on_stripe_a_decision_refunds_at_the_provider_once_and_the_payout_waits_
     assert len(fake.transfers) == 1
     ledger = ok(client.get(PAYOUTS, headers=m.shawl_vendor["owner"]["headers"]))
     assert "transferred" in [e["status"] for e in ledger["items"] if e["kind"] == "credit"]
+
+
+# -- partners -------------------------------------------------------------------------------------------------
+
+def test_partners_of_the_vendor_hear_each_step_signed_without_personal_data(market, client, make, runner, receiver):
+    partner = make.partner(scopes=["orders:read", "webhooks:manage"], vendors=[market.shawl_vendor])
+    outsider = make.partner(vendors=[market.tea_vendor])
+    steps = ["dispute.opened", "dispute.proposal", "dispute.declined", "dispute.facilitated", "dispute.decided",
+             "dispute.closed"]
+    mine = subscribe(client, partner, f"{receiver.url}/mine", steps)
+    subscribe(client, outsider, f"{receiver.url}/theirs", steps)
+    sale = delivered(client, market)
+    dispute = opened(client, market.shopper, sale["part"], "20.00")
+    offer = ok(post(client, market.shawl_vendor["owner"], f"{dispute['id']}/proposals", {"refund": money("5.00")}), 201)
+    ok(post(client, market.shopper, f"{dispute['id']}/proposals/{offer['proposals'][0]['id']}/decline"))
+    ok(post(client, market.shopper, f"{dispute['id']}/escalate"))
+    ok(post(client, market.admin, f"{dispute['id']}/decision", {"refund": money("20.00"), "reasons": "Fair."}))
+
+    work(runner)
+
+    heard = [verify(r, mine["secret"]) for r in receiver.on("/mine")]
+    assert [event["type"] for event in heard] == steps
+    assert receiver.on("/theirs") == []
+    closed = heard[-1]["data"]
+    assert closed["dispute_id"] == dispute["id"] and closed["vendor_order_id"] == sale["part"]["id"]
+    assert closed["stage"] == "closed" and closed["outcome"] == "decided" and closed["refund"] == "20.00"
+    text = str(heard)
+    assert market.shopper["email"] not in text and "São Paulo" not in text and "polyester" not in text
