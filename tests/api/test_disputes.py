@@ -209,6 +209,14 @@ def test_one_open_dispute_per_vendor_order(market, client, sale):
     assert_problem(response, 409, "dispute_already_open")
 
 
+def test_two_disputes_opened_at_once_for_one_vendor_order_leave_one(market, client, app, sale):
+    claim = money("10.00")
+    results = at_once(app, *[lambda c: open_dispute(c, market.shopper, sale["part"]["id"], claim)] * 3)
+    assert sorted(r.status_code for r in results) == [201, 409, 409], [r.get_json() for r in results]
+    assert {r.get_json()["code"] for r in results if r.status_code == 409} == {"dispute_already_open"}
+    assert ok(client.get(DISPUTES, headers=market.shopper["headers"]))["total"] == 1
+
+
 @pytest.mark.parametrize("body, field", [
     ({"type": "lost_in_space"}, "type"),
     ({"claim": {"amount": 10, "currency": "BRL"}}, "claim.amount"),

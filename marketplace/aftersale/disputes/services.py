@@ -15,7 +15,7 @@ from marketplace.aftersale.disputes.models import OPEN_STAGES, Dispute, DisputeE
 from marketplace.checkout import calculations
 from marketplace.checkout.models import Order, Refund, VendorOrder, VendorOrderStatus
 from marketplace.kernel.clock import now
-from marketplace.kernel.errors import Conflict, Invalid, NotFound
+from marketplace.kernel.errors import Conflict, Invalid, NotFound, is_unique_violation
 from marketplace.kernel.money import Money
 from marketplace.kernel.pagination import paginate
 from vendors.services import caller_vendor
@@ -100,12 +100,14 @@ def open_dispute(session: Session, *, vendor_order_id: int, user_id: int, type: 
 
 def create_dispute(session: Session, user: User, data: dict[str, Any]) -> Dispute:
     """`POST /disputes`: the shopper opens a dispute (one commit)."""
-    dispute = open_dispute(session, vendor_order_id=data["vendor_order_id"], user_id=user.id, type=data["type"],
-                           claim=data["claim"], description=data["description"])
     try:
+        dispute = open_dispute(session, vendor_order_id=data["vendor_order_id"], user_id=user.id,
+                               type=data["type"], claim=data["claim"], description=data["description"])
         session.commit()
-    except IntegrityError:  # a concurrent request opened one for the same vendor order first
+    except IntegrityError as error:  # a concurrent request opened one for the same vendor order first
         session.rollback()
+        if not is_unique_violation(error):
+            raise
         raise Conflict(DisputeErrorCode.DISPUTE_ALREADY_OPEN, _("This vendor order already has an open dispute."),
                        field="vendor_order_id") from None
     return dispute
