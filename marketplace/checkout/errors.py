@@ -16,6 +16,11 @@ class CheckoutErrorCode(StrEnum):
     UNSUPPORTED_PAYMENT_CURRENCY = "unsupported_payment_currency"
     INVALID_WEBHOOK = "invalid_webhook_signature"
     NO_VENDOR_PROFILE = "no_vendor_profile"
+    SHIPPING_UNAVAILABLE = "shipping_unavailable"
+    UNKNOWN_SHIPPING_SERVICE = "unknown_shipping_service"
+    WEIGHT_REQUIRED = "weight_required"
+    CUSTOMS_IDENTITY_REQUIRED = "customs_identity_required"
+    CUSTOMS_IDENTITY_MISMATCH = "customs_identity_mismatch"
 
 
 class PaymentUnavailable(DomainError):

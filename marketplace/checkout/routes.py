@@ -5,19 +5,23 @@ from marketplace.kernel import idempotency
 from marketplace.accounts.auth import auth_required, current_user
 from marketplace.accounts.models import Role
 from marketplace.checkout import cart as carts
-from marketplace.checkout import fulfilment, orders, paying, payouts, placing, refunds, webhooks
+from marketplace.checkout import fulfilment, landed, orders, paying, payouts, placing, refunds, webhooks
 from marketplace.checkout.errors import CheckoutErrorCode
 from marketplace.checkout.payments.base import InvalidSignature
 from marketplace.checkout.schemas import (
+    CartArgs,
     CartItemCreateSchema,
     CartItemUpdateSchema,
     CartSchema,
+    CartWithShippingSchema,
     CheckoutResultSchema,
     CheckoutSchema,
     CurrencyArgs,
     OrderPageSchema,
     OrderSchema,
     PayoutPageSchema,
+    QuoteRequestSchema,
+    QuoteSchema,
     RefundRequestSchema,
     RefundSchema,
     ShipSchema,
@@ -45,11 +49,13 @@ def _currency(args) -> str:
 @blp.route("/cart")
 class CartView(MethodView):
     @auth_required(blp, Role.SHOPPER)
-    @blp.arguments(CurrencyArgs, location="query")
-    @blp.response(200, CartSchema)
+    @blp.arguments(CartArgs, location="query")
+    @blp.response(200, CartWithShippingSchema)
     def get(self, args):
-        """The cart, priced in `currency`, grouped by vendor; problems are flagged"""
-        return carts.view(db.session, current_user(), _currency(args), current_locale())
+        """The cart, priced in `currency`, grouped by vendor; problems are flagged. With `country`, each
+        vendor's shipping options there and the one checkout takes by default"""
+        view = carts.view(db.session, current_user(), _currency(args), current_locale())
+        return landed.annotate_shipping(db.session, view, args["country"]) if args.get("country") else view
 
 
 @blp.route("/cart/items")
@@ -105,6 +111,18 @@ class Checkout(MethodView):
 
         status, body = idempotency.run(db.session, f"user:{user.id}", key, request.get_json(), action)
         return jsonify(body), status  # already serialized (and stored for replays)
+
+
+@blp.route("/checkout/quote")
+class CheckoutQuote(MethodView):
+    @auth_required(blp, Role.SHOPPER)
+    @blp.arguments(QuoteRequestSchema)
+    @blp.response(200, QuoteSchema)
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, data):
+        """The landed cost of the cart delivered to the shipping address: per vendor, goods, shipping and the
+        destination's duties and import taxes with the rule each follows (nothing is reserved or charged)"""
+        return landed.quote(db.session, current_user(), data, current_locale())
 
 
 @blp.route("/orders")

@@ -222,3 +222,83 @@ class PayoutPageSchema(PageSchema):
 
 class WebhookAckSchema(BaseSchema):
     result = fields.String(required=True)
+
+
+# -- landed cost ----------------------------------------------------------------
+
+class CartArgs(CurrencyArgs):
+    country = fields.String(validate=country_code, metadata={
+        "description": "Show each vendor's shipping options to this country (the shipping address's)."})
+
+
+class ShippingOptionSchema(BaseSchema):
+    service = fields.String()
+    price = fields.Nested(MoneySchema)
+    min_days = fields.Integer()
+    max_days = fields.Integer()
+    free = fields.Boolean(metadata={"description": "The vendor's free-shipping threshold was reached."})
+
+
+class CartGroupShippingSchema(CartGroupSchema):
+    shipping_options = fields.List(fields.Nested(ShippingOptionSchema))
+    shipping = fields.Nested(ShippingOptionSchema, allow_none=True, metadata={
+        "description": "The option checkout takes unless told otherwise: the cheapest."})
+    shipping_problems = fields.List(fields.String(), metadata={
+        "description": "does_not_ship_to_country, weight_missing"})
+
+
+class CartWithShippingSchema(CartSchema):
+    groups = fields.List(fields.Nested(CartGroupShippingSchema))
+    shipping_country = fields.String()
+
+
+class QuoteRequestSchema(CheckoutSchema):
+    shipping = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,9}$")),
+                           values=fields.String(validate=validate.Length(min=1, max=32)),
+                           validate=validate.Length(max=50),
+                           metadata={"description": "Vendor id -> shipping service (default: the cheapest)."})
+
+
+class RuleRefSchema(BaseSchema):
+    id = fields.String()
+    effective_from = fields.String()
+    source = fields.String()
+
+
+class DutyChargeSchema(BaseSchema):
+    kind = fields.String(metadata={"description": "import_duty, import_vat, consumption_tax, icms, duty_estimate, "
+                                                  "tax_estimate"})
+    base = fields.Nested(MoneySchema)
+    rate = fields.Decimal(as_string=True)
+    deduction = fields.Nested(MoneySchema, allow_none=True)
+    amount = fields.Nested(MoneySchema)
+    rule = fields.Nested(RuleRefSchema)
+
+
+class DeliveryEstimateSchema(BaseSchema):
+    min_days = fields.Integer()
+    max_days = fields.Integer()
+
+
+class VendorQuoteSchema(BaseSchema):
+    vendor_id = fields.Integer()
+    vendor = fields.Nested(VendorRefSchema)
+    goods = fields.Nested(MoneySchema)
+    shipping = fields.Nested(MoneySchema)
+    shipping_service = fields.String()
+    delivery = fields.Nested(DeliveryEstimateSchema)
+    shipping_options = fields.List(fields.Nested(ShippingOptionSchema))
+    customs_value = fields.Nested(MoneySchema, allow_none=True)
+    duties_and_taxes = fields.List(fields.Nested(DutyChargeSchema))
+    incoterm = fields.String(allow_none=True, metadata={
+        "description": "DDP: collected now (in the total); DAP: an estimate paid on delivery; null: domestic."})
+    duties_collected = fields.Nested(MoneySchema)
+    duties_estimate = fields.Nested(MoneySchema, allow_none=True)
+    total = fields.Nested(MoneySchema, metadata={"description": "goods + shipping + duties collected (DDP)."})
+
+
+class QuoteSchema(BaseSchema):
+    currency = fields.String()
+    shipping_country = fields.String()
+    vendor_orders = fields.List(fields.Nested(VendorQuoteSchema))
+    total = fields.Nested(MoneySchema)
