@@ -32,7 +32,9 @@ def test_a_vendor_that_grows_large_or_changes_its_identity_leaves_the_festival_a
         "contact_email": email, "phone": "+91 98765 43210", "sector": "manufacturing", "employees": 20,
         "annual_turnover": {"amount": "20000000.00", "currency": "INR"},
         "investment": {"amount": "5000000.00", "currency": "INR"},
-        "stripe_account_id": "acct_reviewedOne"}), 201)
+        "stripe_account_id": "acct_reviewedOne",
+        "address": {"line1": "3 Polo View", "city": "Srinagar", "postal_code": "190001", "country": "IN"},
+        "customer_care": {"email": email}, "grievance_officer": {"name": "Mir Farooq", "email": email}}), 201)
     assert profile["msme_class"] in ("micro", "small")
     ok(admin.post(f"/vendors/{profile['id']}/approve", json={}))
     product = ok(vendor.post("/products", json=product_body(
