@@ -148,3 +148,18 @@ def test_post_event_is_committed_only_with_the_callers_change(app, market, clien
         db.session.rollback()
         db.session.remove()
     assert read(client, market.shopper, tea_part)["total"] == 0
+
+
+def test_a_retried_message_with_the_same_idempotency_key_is_posted_once(market, client, order):
+    tea_part = part(order, market.tea_vendor)
+    headers = {**market.shopper["headers"], "Idempotency-Key": "msg-1"}
+    first = client.post(thread(tea_part), json={"body": "Where is my tea?", "locale": "en"}, headers=headers)
+    again = client.post(thread(tea_part), json={"body": "Where is my tea?", "locale": "en"}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.get_json() == again.get_json()
+    other = client.post(thread(tea_part), json={"body": "Something else", "locale": "en"}, headers=headers)
+    assert_problem(other, 422, "idempotency_key_reused")
+    assert [m["body"] for m in read(client, market.shopper, tea_part)["items"]] == ["Where is my tea?"]
+    # without a key, the same words are a new message
+    assert post(client, market.shopper, tea_part, "Where is my tea?").status_code == 201
+    assert read(client, market.shopper, tea_part)["total"] == 2
