@@ -48,7 +48,7 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
 
 
-def _duration(data: dict) -> Duration:
+def parse_duration(data: dict) -> Duration:
     if len(data) != 1 or next(iter(data)) not in _UNITS:
         raise ValueError(f"a duration is one of {_UNITS}: {data!r}")
     unit, count = next(iter(data.items()))
@@ -62,7 +62,7 @@ def rules() -> tuple[DeadlineRule, ...]:
     data = json.loads(_RULES_FILE.read_text(encoding="utf-8"))
     loaded = tuple(DeadlineRule(id=r["id"], countries=tuple(r["countries"]) if r["countries"] is not None else None,
                                 source=r["source"], effective_from=r["effective_from"],
-                                acknowledge=_duration(r["acknowledge"]), resolve=_duration(r["resolve"]),
+                                acknowledge=parse_duration(r["acknowledge"]), resolve=parse_duration(r["resolve"]),
                                 notes=r.get("notes", "")) for r in data["rules"])
     if sum(1 for r in loaded if r.countries is None) != 1:
         raise ValueError("deadline_rules.json needs exactly one default rule (countries: null)")
