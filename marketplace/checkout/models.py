@@ -119,6 +119,25 @@ class VendorOrder(db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     #: An open dispute holds this vendor order's payout credit: `payouts.transfer_payouts` skips it until then.
     payout_held: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # -- landed cost, frozen at checkout (shopper's currency unless named otherwise) --
+    shipping_service: Mapped[str | None] = mapped_column(String(32))
+    shipping_amount: Mapped[Decimal] = mapped_column(ExactDecimal(20, 4), default=Decimal(0), server_default="0")
+    vendor_shipping_amount: Mapped[Decimal] = mapped_column(ExactDecimal(20, 4), default=Decimal(0),
+                                                            server_default="0")   # vendor's currency
+    delivery_min_days: Mapped[int | None] = mapped_column(Integer)
+    delivery_max_days: Mapped[int | None] = mapped_column(Integer)
+    customs_value_amount: Mapped[Decimal | None] = mapped_column(ExactDecimal(20, 4))
+    #: The duties and import taxes quoted: [{kind, base, rate, deduction, amount}] (amounts as strings).
+    duties: Mapped[list | None] = mapped_column(JSON)
+    duties_amount: Mapped[Decimal] = mapped_column(ExactDecimal(20, 4), default=Decimal(0),
+                                                   server_default="0")   # collected (DDP), in the total
+    duties_estimate_amount: Mapped[Decimal | None] = mapped_column(ExactDecimal(20, 4))  # DAP: shown, not charged
+    incoterm: Mapped[str | None] = mapped_column(String(3))
+    duty_rule: Mapped[dict | None] = mapped_column(JSON)   # {id, effective_from, source}
+    #: China's retail imports: what this parcel counts towards the buyer's annual limit (RMB), and under whose
+    #: identity (the keyed digest of the identity number, never the number).
+    cbec_quota_amount: Mapped[Decimal | None] = mapped_column(ExactDecimal(20, 4))
+    customs_identity_digest: Mapped[str | None] = mapped_column(String(64), index=True)
 
     order: Mapped[Order] = relationship(back_populates="vendor_orders")
     lines: Mapped[list["OrderLine"]] = relationship(back_populates="vendor_order", order_by="OrderLine.id")
@@ -167,6 +186,10 @@ class OrderLine(db.Model):
     campaign_id: Mapped[int | None] = mapped_column(Integer, index=True)
     #: Where the goods were made, as the product said at checkout (None on lines older than the column).
     origin_country: Mapped[str | None] = mapped_column(String(2))
+    #: What the customs declaration needs, as the product said at checkout.
+    hs_code: Mapped[str | None] = mapped_column(String(6))
+    customs_description: Mapped[str | None] = mapped_column(String(200))
+    weight_g: Mapped[int | None] = mapped_column(Integer)   # per unit
 
     order: Mapped[Order] = relationship(back_populates="lines")
     vendor_order: Mapped[VendorOrder] = relationship(back_populates="lines")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
-from marketplace.checkout import order_events, orders, payouts
+from marketplace.checkout import declarations, order_events, orders, payouts
 from marketplace.checkout.errors import CheckoutErrorCode
 from marketplace.checkout.models import Order, OrderStatus, Payment, PayoutEntry, Refund, VendorOrderStatus
 from marketplace.checkout.payments import provider
@@ -43,6 +43,7 @@ def _pay(session: Session, order: Order) -> Order:
                                 reference=f"order-{order.id}", amount=vendor_order.net_amount,
                                 currency=vendor_order.vendor_currency, status="pending"))
     order_events.publish(session, order, order_events.ORDER_PAID)
+    declarations.publish_ready(session, order)
     session.commit()
     payouts.transfer_payouts(session, order)
     return order

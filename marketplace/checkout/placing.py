@@ -98,7 +98,8 @@ def _split(order: Order, lines: list[_Line], table: RateTable, commission_rate: 
             original_price_amount=product.price_amount, original_currency=product.price_currency,
             rate=cross.rate, rate_source=cross.source, rate_as_of=cross.as_of.isoformat() if cross.as_of else None,
             campaign=line.campaign, campaign_id=line.campaign["campaign_id"] if line.campaign else None,
-            origin_country=product.origin_country))
+            origin_country=product.origin_country, hs_code=product.hs_code,
+            customs_description=product.customs_description, weight_g=product.weight_g))
         order.lines.append(order_lines[-1])
     by_vendor = calculations.group_by((line.product.vendor_id, (line, order_line))
                                       for line, order_line in zip(lines, order_lines))

@@ -1,11 +1,11 @@
-from flask import current_app, jsonify, request
+from flask import Response, current_app, jsonify, request
 from flask.views import MethodView
 
 from marketplace.kernel import idempotency
 from marketplace.accounts.auth import auth_required, current_user
 from marketplace.accounts.models import Role
 from marketplace.checkout import cart as carts
-from marketplace.checkout import fulfilment, landed, orders, paying, payouts, placing, refunds, webhooks
+from marketplace.checkout import declarations, fulfilment, landed, orders, paying, payouts, placing, refunds, webhooks
 from marketplace.checkout.errors import CheckoutErrorCode
 from marketplace.checkout.payments.base import InvalidSignature
 from marketplace.checkout.schemas import (
@@ -17,6 +17,8 @@ from marketplace.checkout.schemas import (
     CheckoutResultSchema,
     CheckoutSchema,
     CurrencyArgs,
+    DeclarationArgs,
+    DeclarationSchema,
     OrderPageSchema,
     OrderSchema,
     PayoutPageSchema,
@@ -215,6 +217,21 @@ class VendorOrderDeliver(MethodView):
     def post(self, vendor_order_id):
         """Mark a shipped vendor order delivered (the order completes when every part is)"""
         return fulfilment.deliver(db.session, current_user(), vendor_order_id)
+
+
+@blp.route("/vendor/orders/<id:vendor_order_id>/customs")
+class VendorOrderCustoms(MethodView):
+    @auth_required(blp, Role.VENDOR)
+    @blp.arguments(DeclarationArgs, location="query")
+    @blp.response(200, DeclarationSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, args, vendor_order_id):
+        """The customs declaration of what the vendor ships (CN22 or CN23 by value); `?format=pdf` prints it"""
+        data = declarations.declaration(db.session, current_user(), vendor_order_id)
+        if args["format"] == "pdf":
+            return Response(declarations.pdf(data), mimetype="application/pdf", headers={
+                "Content-Disposition": f'inline; filename="{data["invoice_number"]}-{data["form"]}.pdf"'})
+        return data
 
 
 @blp.route("/vendor/payouts")

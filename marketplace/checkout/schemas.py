@@ -302,3 +302,58 @@ class QuoteSchema(BaseSchema):
     shipping_country = fields.String()
     vendor_orders = fields.List(fields.Nested(VendorQuoteSchema))
     total = fields.Nested(MoneySchema)
+
+
+# -- customs declaration --------------------------------------------------------
+
+class DeclarationArgs(BaseSchema):
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "pdf"]),
+                           metadata={"description": "json (default) or pdf, the printable form."})
+
+
+class DeclarationPartySchema(BaseSchema):
+    name = fields.String()
+    address = fields.Dict(allow_none=True)
+    country = fields.String()
+
+
+class DeclarationRecipientSchema(BaseSchema):
+    name = fields.String()
+    line1 = fields.String()
+    line2 = fields.String(allow_none=True)
+    city = fields.String()
+    region = fields.String(allow_none=True)
+    postal_code = fields.String()
+    country = fields.String()
+
+
+class DeclarationItemSchema(BaseSchema):
+    description = fields.String()
+    quantity = fields.Integer()
+    net_weight_g = fields.Integer(allow_none=True)
+    value = fields.Nested(MoneySchema)
+    hs_code = fields.String(allow_none=True)
+    origin_country = fields.String()
+
+
+class DeclarationTotalsSchema(BaseSchema):
+    value = fields.Nested(MoneySchema)
+    quantity = fields.Integer()
+    net_weight_g = fields.Integer(allow_none=True)
+
+
+class DeclarationSchema(BaseSchema):
+    form = fields.String(metadata={"description": "CN22 (contents up to 300 SDR) or CN23 (above)."})
+    vendor_order_id = fields.Integer()
+    order_id = fields.Integer()
+    invoice_number = fields.String()
+    category = fields.String(metadata={"example": "sale_of_goods"})
+    incoterm = fields.String(allow_none=True)
+    currency = fields.String()
+    sender = fields.Nested(DeclarationPartySchema)
+    recipient = fields.Nested(DeclarationRecipientSchema)
+    items = fields.List(fields.Nested(DeclarationItemSchema))
+    totals = fields.Nested(DeclarationTotalsSchema)
+    postage = fields.Nested(MoneySchema)
+    incomplete = fields.List(fields.String(), metadata={
+        "description": "What the products did not say at checkout (net_weight_g, description)."})

@@ -22,7 +22,7 @@ TYPES = ("order.created", "order.paid", "order.cancelled", "order.refunded", "li
          "return.refunded", "return.replaced", "return.closed", "return.escalated",
          "dispute.opened", "dispute.proposal", "dispute.accepted", "dispute.declined", "dispute.facilitated",
          "dispute.decided", "dispute.closed",
-         "review.published")
+         "review.published", "customs.data_ready")
 
 
 def _envelope(event_type: str, data: dict[str, Any], vendor_ids: list[int] | None, created_at: str) -> dict:

@@ -11,6 +11,7 @@ LISTING_UPDATED = "listing.updated"
 
 #: Which key scope a subscription to each event needs (None: any active key).
 EVENT_SCOPES = {"order.created": Scope.ORDERS_READ, "order.paid": Scope.ORDERS_READ,
+                "customs.data_ready": Scope.ORDERS_READ,
                 "order.cancelled": Scope.ORDERS_READ, "order.refunded": Scope.ORDERS_READ,
                 LISTING_UPDATED: Scope.LISTINGS_READ, "campaign.started": None, "campaign.ended": None,
                 "return.requested": Scope.ORDERS_READ, "return.approved": Scope.ORDERS_READ,
