@@ -11,7 +11,7 @@ from marketplace.kernel.money import Money
 STAMP = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 CONTENT = {"vendor_id": 9, "sku": "TEA-1", "translations": {"en": {"title": "Tea", "description": ""}},
            "original_locale": "en", "price": ["650.00", "INR"], "stock": 4, "category": "tea", "hs_code": "090230",
-           "attributes": {"grade": "A"}, "images": [], "status": "active"}
+           "attributes": {"grade": "A"}, "images": [], "status": "active", "origin_country": "ET"}
 
 
 def test_a_new_product_row_holds_the_content_at_version_one_and_ignores_other_keys():
@@ -19,7 +19,7 @@ def test_a_new_product_row_holds_the_content_at_version_one_and_ignores_other_ke
     assert row == {"vendor_id": 7, "sku": "TEA-1", "translations": CONTENT["translations"], "original_locale": "en",
                    "price_amount": Decimal("650.00"), "price_currency": "INR", "stock": 4, "category_id": 3,
                    "hs_code": "090230", "attributes": {"grade": "A"}, "images": [], "status": "active",
-                   "version": 1, "created_at": STAMP, "updated_at": STAMP}
+                   "origin_country": "ET", "version": 1, "created_at": STAMP, "updated_at": STAMP}
 
 
 def test_writing_content_replaces_every_field_and_bumps_the_version_once():
@@ -30,6 +30,7 @@ def test_writing_content_replaces_every_field_and_bumps_the_version_once():
     assert (product.sku, product.original_locale, product.stock, product.category_id, product.status) == (
         "TEA-1", "en", 4, 3, "active")
     assert product.price == Money(Decimal("650.00"), "INR") and product.images == []
+    assert product.origin_country == "ET"
     assert product.version == 5 and product.updated_at == STAMP
 
 
