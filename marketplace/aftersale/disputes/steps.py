@@ -11,7 +11,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.aftersale.disputes.errors import DisputeErrorCode
 from marketplace.aftersale.disputes.models import Dispute, DisputeEvent, DisputeStage, Party, ProposalStatus
 from marketplace.aftersale.messages import services as messages
-from marketplace.checkout.models import VendorOrder
+from marketplace.checkout import orders
 from marketplace.kernel import events
 from marketplace.kernel.clock import now
 from marketplace.kernel.errors import Conflict, NotFound
@@ -74,7 +74,11 @@ def acknowledge(dispute: Dispute, party: Party) -> None:
 
 
 def hold_payout(session: Session, dispute: Dispute, held: bool) -> None:
-    vendor_order = session.get(VendorOrder, dispute.vendor_order_id)
+    """Hold (or release) the vendor order's payout credit. The order's row lock comes first, as for every
+    change of an order or its vendor orders in checkout (a refund takes it too): rows are locked in one order
+    (dispute, order, vendor order), so a dispute step and a refund never wait for each other in a circle."""
+    order = orders.locked_order(session, dispute.order_id)
+    vendor_order = next(v for v in order.vendor_orders if v.id == dispute.vendor_order_id)
     vendor_order.payout_held = held
 
 
