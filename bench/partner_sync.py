@@ -62,7 +62,7 @@ def setup(app):
     from marketplace.partners.models import PartnerVendorGrant
     from marketplace.rates import feeds
     from marketplace.rates import services as rates
-    from vendors import services as vendors
+    from vendors import demo as vendor_demo, services as vendors
 
     with app.app_context():
         for source, name in (("ecb", "ecb-eurofxref-daily.xml"), ("cbr", "cbr-XML_daily.xml"),
@@ -76,7 +76,8 @@ def setup(app):
                 "legal_name": f"{name} LLP", "display_name": name, "country": "IN", "tax_id": tax_id,
                 "contact_email": owner.email, "phone": "+91 94190 12345", "sector": "manufacturing",
                 "employees": 15, "annual_turnover": Money(Decimal("45000000.00"), "INR"),
-                "investment": Money(Decimal("8000000.00"), "INR"), "description": {"en": "Bench vendor"}})
+                "investment": Money(Decimal("8000000.00"), "INR"), "description": {"en": "Bench vendor"},
+                **vendor_demo.demo_disclosures("IN", "+91 94190 12345")})
             vendors.change_status(db.session, admin, vendor.id, "approve", "bench")
             vendor_ids.append(vendor.id)
         partner, key = partners.create_partner(db.session, "Bench partner")

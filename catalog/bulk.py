@@ -5,7 +5,8 @@ Every function works in the caller's transaction and never commits; the caller r
 changes (`catalog.services.record_search_changes`) once for everything it wrote.
 
 A product's *content* is its whole listing, by field name: `sku`, `translations`, `original_locale`,
-`stock` (absolute), `hs_code`, `attributes`, `images`, `status`, `origin_country` (the caller fills in the
+`stock` (absolute), `hs_code`, `attributes`, `images`, `status`, the customs data (`weight_g`, `length_mm`,
+`width_mm`, `height_mm`, `customs_description`: None when absent), `origin_country` (the caller fills in the
 vendor's country when the listing names none, and checks it with `catalog.services.origin_problem`); the price
 (a `Money`) and the category (its id) are given apart. Other keys in the mapping are ignored.
 """
@@ -23,7 +24,7 @@ from marketplace.kernel.clock import now
 from marketplace.kernel.money import Money
 
 CONTENT_FIELDS = ("sku", "translations", "original_locale", "stock", "hs_code", "attributes", "images", "status",
-                  "origin_country")
+                  "origin_country", "weight_g", "length_mm", "width_mm", "height_mm", "customs_description")
 
 
 # -- reading what a bulk write works on -------------------------------------
@@ -55,7 +56,7 @@ def products_by_sku(session: Session, pairs: set[tuple[int, str]]) -> dict[tuple
 def product_row(vendor_id: int, content: Mapping[str, Any], category_id: int, price: Money,
                 stamp: datetime) -> dict[str, Any]:
     """A new product's row (version 1), for `insert_products`."""
-    row = {name: content[name] for name in CONTENT_FIELDS}
+    row = {name: content.get(name) for name in CONTENT_FIELDS}
     row.update(vendor_id=vendor_id, price_amount=price.amount, price_currency=price.currency,
                category_id=category_id, version=1, created_at=stamp, updated_at=stamp)
     return row
@@ -77,7 +78,7 @@ def write_content(product: Product, content: Mapping[str, Any], category_id: int
                   stamp: datetime) -> None:
     """Replace the product's whole content; its version goes up by one."""
     for name in CONTENT_FIELDS:
-        setattr(product, name, content[name])
+        setattr(product, name, content.get(name))
     product.price = price
     product.category_id = category_id
     touch(product, stamp)

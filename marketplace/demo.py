@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from marketplace.kernel import outbox
 from marketplace.kernel.clock import now
-from marketplace.accounts import services as accounts
-from marketplace.accounts.models import Role, User
+from marketplace.accounts import customs, services as accounts
+from marketplace.accounts.models import CustomsIdentity, Role, User
 from marketplace.aftersale.disputes.demo import ensure_demo_dispute
 from marketplace.aftersale.messages.demo import seed_disclosures_and_origins
 from marketplace.aftersale.returns.demo import ensure_demo_return
@@ -34,8 +34,8 @@ from catalog import services as catalog
 from catalog.models import Product
 from promotions import announcements, campaigns, enrollment
 from promotions.models import Campaign
-from vendors import demo as vendor_demo, services as vendors
-from vendors.models import Vendor, VendorStatus
+from vendors import demo as vendor_demo, services as vendors, shipping as vendor_shipping
+from vendors.models import ShippingProfile, Vendor, VendorStatus
 
 RATE_SNAPSHOTS = (("ecb", "ecb-eurofxref-daily.xml"), ("cbr", "cbr-XML_daily.xml"), ("manual", "manual.json"))
 
@@ -97,6 +97,8 @@ def ensure_vendor(spec: dict, admin: User) -> Vendor:
         vendor = vendors.create_vendor(db.session, owner, data)
     if vendor.status != VendorStatus.APPROVED:
         vendor = vendors.change_status(db.session, admin, vendor.id, "approve", "Demo vendor")
+    if db.session.get(ShippingProfile, vendor.id) is None:
+        vendor_shipping.set_profile(db.session, owner, vendor_demo.demo_shipping(vendor.country, vendor.currency))
     return vendor
 
 
@@ -105,17 +107,31 @@ def ensure_products(vendors_by_country: dict[str, Vendor]) -> int:
     created = 0
     for spec in json.loads(PRODUCTS_FILE.read_text(encoding="utf-8")):
         vendor = vendors_by_country[spec["vendor"]]
-        exists = db.session.scalar(select(Product.id).where(Product.vendor_id == vendor.id, Product.sku == spec["sku"]))
-        if exists:
-            continue
         owner = db.session.get(User, vendor.owner_id)
+        customs = {"weight_g": spec["weight_g"], "customs": {"description": spec["customs"]}}
+        existing = db.session.scalar(select(Product).where(Product.vendor_id == vendor.id, Product.sku == spec["sku"]))
+        if existing is not None:
+            if existing.weight_g is None:  # seeded before products carried customs data
+                catalog.update_product(db.session, owner, existing.id, customs)
+            continue
         catalog.create_product(db.session, owner, {
             "sku": spec["sku"], "translations": spec["translations"], "category": spec["category"],
             "hs_code": spec["hs_code"], "price": Money(Decimal(spec["price"][0]), spec["price"][1]),
             "stock": spec["stock"], "attributes": spec.get("attributes", {}), "images": [], "status": "active",
+            **customs,
         })
         created += 1
     return created
+
+
+#: The demo shopper's customs identity (name and PRC resident identity number; a made-up but well-formed
+#: number), which its orders to Shanghai need.
+DEMO_CUSTOMS_IDENTITY = ("Li Wei", "310104198803150011")
+
+
+def ensure_customs_identity(shopper: User) -> CustomsIdentity:
+    return (customs.identity_of(db.session, shopper.id)
+            or customs.set_identity(db.session, shopper, *DEMO_CUSTOMS_IDENTITY))
 
 
 DEMO_CAMPAIGN = "buy-brics-ciie"
@@ -173,6 +189,8 @@ def seed_demo_command() -> None:
     partner, partner_key = ensure_demo_partner(db.session, [v.id for v in by_country.values()])
     click.echo(f"partner: {partner.name} (id {partner.id}, authorized by every demo vendor) "
                f"API key {partner_key} (derived from SECRET_KEY: the same on every run)")
+    identity = ensure_customs_identity(users[Role.SHOPPER])
+    click.echo(f"customs identity: {identity.id_number_masked} for shopper@buybrics.example (imports to China)")
     demo_return = ensure_demo_return(db.session, users[Role.SHOPPER], by_country["ZA"])
     if demo_return is not None:
         click.echo(f"return: #{demo_return.id} of order {demo_return.order_id} ({demo_return.status})")

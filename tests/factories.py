@@ -12,6 +12,7 @@ from stdnum.ru import inn
 
 from marketplace.accounts import services as accounts
 from marketplace.kernel.extensions import db
+from marketplace.kernel.i18n import COUNTRY_CODES
 from marketplace.rates import feeds
 from marketplace.rates import services as rates
 
@@ -84,6 +85,14 @@ def vendor_payload(country: str = "IN", **overrides: Any) -> dict[str, Any]:
     return payload
 
 
+def worldwide_shipping(vendor: dict[str, Any]) -> list[dict[str, Any]]:
+    """A shipping profile's zones covering every country, one free standard service (in the vendor's currency)."""
+    countries = sorted(COUNTRY_CODES)
+    rate = {"service": "standard", "price": {"amount": "0", "currency": vendor["currency"]}, "min_days": 5,
+            "max_days": 12}
+    return [{"countries": countries[i:i + 60], "rates": [rate]} for i in range(0, len(countries), 60)]
+
+
 class Factory:
     def __init__(self, app, client) -> None:
         self.app, self.client = app, client
@@ -106,9 +115,10 @@ class Factory:
                 rates.store_quotes(db.session, feeds.parse(source, feeds.snapshot_path(name).read_bytes()))
             db.session.remove()
 
-    def vendor(self, country: str = "IN", approved: bool = True, owner: dict | None = None,
+    def vendor(self, country: str = "IN", approved: bool = True, owner: dict | None = None, shipping: bool = True,
                **overrides: Any) -> dict[str, Any]:
-        """A vendor created through the API (and approved by an admin unless approved=False)."""
+        """A vendor created through the API (and approved by an admin unless approved=False), shipping free
+        everywhere unless shipping=False (its tests set their own rates)."""
         owner = owner or self.user("vendor")
         response = self.client.post("/api/v1/vendors", json=vendor_payload(country, **overrides),
                                     headers=owner["headers"])
@@ -120,6 +130,10 @@ class Factory:
             assert response.status_code == 200, response.get_json()
             vendor = response.get_json()
         vendor["owner"] = owner
+        if shipping:
+            response = self.client.put("/api/v1/vendor/shipping-profile", json={"zones": worldwide_shipping(vendor)},
+                                       headers=owner["headers"])
+            assert response.status_code == 200, response.get_json()
         return vendor
 
     def partner(self, name: str | None = None, scopes: list[str] | None = None,

@@ -46,8 +46,8 @@ def set_identity(session: Session, user: User, name: str, id_number: str) -> Cus
     return identity
 
 
-def identity_of(session: Session, user_id: int) -> CustomsIdentity | None:
-    return session.get(CustomsIdentity, user_id)
+def identity_of(session: Session, user_id: int, lock: bool = False) -> CustomsIdentity | None:
+    return session.get(CustomsIdentity, user_id, with_for_update=lock or None)
 
 
 def name_of(identity: CustomsIdentity) -> str:

@@ -22,28 +22,37 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class VendorSplit:
     """One vendor's part of an order: its subtotal in the shopper's currency, then in the vendor's, and
-    how that divides between the platform's commission and the vendor's net."""
+    how that divides between the platform's commission and the vendor's net; the shipping the shopper pays
+    goes to the vendor whole (no commission on it)."""
 
     subtotal: Money          # shopper's currency
     vendor_subtotal: Money   # vendor's currency
     commission: Money
-    net: Money
+    net: Money               # vendor_subtotal - commission + vendor_shipping
+    vendor_shipping: Money   # vendor's currency
 
 
 @dataclass(frozen=True)
 class VendorShare:
-    """What a refund needs to know of one vendor order (amounts in the shopper's currency but `net`)."""
+    """What a refund needs to know of one vendor order (amounts in the shopper's currency but `net`):
+    `subtotal` is its goods, `paid` what the shopper paid for it (goods + shipping + duties collected)."""
 
     subtotal: Decimal
     refunded: Decimal
     rate: Decimal            # shopper -> vendor currency, locked at checkout
     commission_rate: Decimal
     net: Money               # vendor's currency
+    shipping: Decimal = Decimal(0)
+    paid: Decimal | None = None
+
+    @property
+    def total(self) -> Decimal:
+        return self.paid if self.paid is not None else self.subtotal
 
     @property
     def room(self) -> Decimal:
         """What can still be refunded of this vendor's part."""
-        return max(self.subtotal - self.refunded, Decimal(0))
+        return max(self.total - self.refunded, Decimal(0))
 
 
 def line_total(unit_price: Money, quantity: int) -> Money:
@@ -64,12 +73,16 @@ def subtotal(line_totals: Iterable[Money], currency: str) -> Money:
     return sum_money(list(line_totals), currency)
 
 
-def vendor_split(subtotal_: Money, rate: Decimal, vendor_currency: str, commission_rate: Decimal) -> VendorSplit:
-    """Convert a vendor's subtotal once at `rate`; commission rounded half up, the net is the remainder."""
+def vendor_split(subtotal_: Money, rate: Decimal, vendor_currency: str, commission_rate: Decimal,
+                 shipping: Money | None = None) -> VendorSplit:
+    """Convert a vendor's subtotal once at `rate`; commission rounded half up, the net is the remainder plus
+    the shipping (converted the same way, no commission on it)."""
     vendor_subtotal = subtotal_.converted(rate, vendor_currency)
     commission = vendor_subtotal * commission_rate
+    vendor_shipping = (shipping.converted(rate, vendor_currency) if shipping is not None
+                       else Money.zero(vendor_currency))
     return VendorSplit(subtotal=subtotal_, vendor_subtotal=vendor_subtotal, commission=commission,
-                       net=vendor_subtotal - commission)
+                       net=vendor_subtotal - commission + vendor_shipping, vendor_shipping=vendor_shipping)
 
 
 def order_total(subtotals: Iterable[Money], currency: str) -> Money:
@@ -108,11 +121,17 @@ def refund_shares(rooms: list[Decimal], amount: Decimal, currency: str) -> list[
 
 def net_refunded(part: VendorShare, refunded: Decimal, order_currency: str) -> Money:
     """The vendor's net (vendor currency) that `refunded` (order currency) of its part takes back; all of it
-    when the part is refunded in full, so the vendor's ledger then nets to exactly zero."""
-    if refunded >= part.subtotal:
+    when the part is refunded in full, so the vendor's ledger then nets to exactly zero. A part that also
+    paid shipping and duties gives back pro rata: the goods' share less its commission, and the shipping's
+    share whole (the duties' share is the marketplace's, which collected them)."""
+    if refunded >= part.total:
         return part.net
-    gross = Money(refunded, order_currency).converted(part.rate, part.net.currency)
-    return gross - gross * part.commission_rate
+    if part.total == part.subtotal:  # goods only
+        gross = Money(refunded, order_currency).converted(part.rate, part.net.currency)
+        return gross - gross * part.commission_rate
+    goods = Money(refunded * part.subtotal / part.total, order_currency).converted(part.rate, part.net.currency)
+    shipping = Money(refunded * part.shipping / part.total, order_currency).converted(part.rate, part.net.currency)
+    return goods - goods * part.commission_rate + shipping
 
 
 def refund_debit(part: VendorShare, share: Decimal, order_currency: str) -> Money:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.kernel.clock import now
 from marketplace.kernel.db_types import ExactDecimal, UtcDateTime
 from marketplace.kernel.extensions import db
-from marketplace.kernel.money import Money
+from marketplace.kernel.money import Money, sum_money
 
 
 class OrderStatus(StrEnum):
@@ -90,6 +90,18 @@ class Order(db.Model):
         return Money(self.total_amount, self.currency)
 
     @property
+    def goods(self) -> Money:
+        return sum_money([v.subtotal for v in self.vendor_orders], self.currency)
+
+    @property
+    def shipping(self) -> Money:
+        return sum_money([v.shipping for v in self.vendor_orders], self.currency)
+
+    @property
+    def duties_and_taxes(self) -> Money:
+        return sum_money([v.duties_collected for v in self.vendor_orders], self.currency)
+
+    @property
     def refunded(self) -> Money:
         return Money(self.refunded_amount, self.currency)
 
@@ -145,6 +157,49 @@ class VendorOrder(db.Model):
     @property
     def subtotal(self) -> Money:
         return Money(self.subtotal_amount, self.order.currency)
+
+    @property
+    def paid_amount(self) -> Decimal:
+        """What the shopper pays for this part (its share of the order total): goods + shipping + the duties
+        and import taxes collected at checkout."""
+        return self.subtotal_amount + (self.shipping_amount or 0) + (self.duties_amount or 0)
+
+    @property
+    def total(self) -> Money:
+        return Money(self.paid_amount, self.order.currency)
+
+    @property
+    def shipping(self) -> Money:
+        return Money(self.shipping_amount or 0, self.order.currency)
+
+    @property
+    def duties_collected(self) -> Money:
+        return Money(self.duties_amount or 0, self.order.currency)
+
+    @property
+    def duties_estimate(self) -> Money | None:
+        return (Money(self.duties_estimate_amount, self.order.currency)
+                if self.duties_estimate_amount is not None else None)
+
+    @property
+    def customs_value(self) -> Money | None:
+        return (Money(self.customs_value_amount, self.order.currency)
+                if self.customs_value_amount is not None else None)
+
+    @property
+    def duties_and_taxes(self) -> list[dict]:
+        """The quoted charges as Money, each with the rule it follows."""
+        currency = self.order.currency
+        return [{"kind": c["kind"], "base": Money(Decimal(c["base"]), currency), "rate": Decimal(c["rate"]),
+                 "amount": Money(Decimal(c["amount"]), currency),
+                 "deduction": Money(Decimal(c["deduction"]), currency) if c.get("deduction") else None,
+                 "rule": self.duty_rule} for c in self.duties or ()]
+
+    @property
+    def delivery(self) -> dict | None:
+        if self.delivery_min_days is None:
+            return None
+        return {"min_days": self.delivery_min_days, "max_days": self.delivery_max_days}
 
     @property
     def refunded(self) -> Money:

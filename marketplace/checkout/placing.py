@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 from catalog import services as catalog
 from catalog.models import Product
 from marketplace.accounts.models import User
-from marketplace.checkout import calculations, fulfilment, order_events, orders
+from marketplace.checkout import calculations, fulfilment, landed, order_events, orders
 from marketplace.checkout import cart as carts
 from marketplace.checkout.errors import CheckoutErrorCode, PaymentUnavailable
 from marketplace.checkout.models import CartItem, Order, OrderLine, OrderStatus, Payment, VendorOrder, VendorOrderStatus
@@ -82,8 +82,21 @@ def _price(session: Session, user: User, items: list[CartItem], products: dict[i
     return lines
 
 
-def _split(order: Order, lines: list[_Line], table: RateTable, commission_rate: Decimal) -> None:
-    """Order lines, one vendor order per vendor, totals in the shopper's and each vendor's currency."""
+def _landed(session: Session, user: User, data: dict[str, Any], lines: list[_Line], table: RateTable) -> landed.LandedCost:
+    """Shipping and duties of each vendor's parcel at the lines' prices (what the quote would say now); the
+    buyer's customs identity, when the destination needs one, stays locked until the commit."""
+    by_vendor = calculations.group_by((line.product.vendor_id, line) for line in lines)
+    parts = [landed.Goods(group[0].product.vendor, [(line.product, line.quantity,
+                                                     calculations.line_total(line.price, line.quantity))
+                                                    for line in group]) for group in by_vendor.values()]
+    return landed.cost(session, user, data["shipping_address"], parts, data["currency"], table, data.get("shipping"),
+                       lock_identity=True)
+
+
+def _split(order: Order, lines: list[_Line], table: RateTable, commission_rate: Decimal,
+           cost: landed.LandedCost) -> None:
+    """Order lines, one vendor order per vendor with its landed cost frozen (shipping, duties and the rule
+    they follow), totals in the shopper's and each vendor's currency."""
     currency = order.currency
     used_rates: dict[tuple[str, str], dict] = {}
     order_lines = []
@@ -103,24 +116,37 @@ def _split(order: Order, lines: list[_Line], table: RateTable, commission_rate: 
         order.lines.append(order_lines[-1])
     by_vendor = calculations.group_by((line.product.vendor_id, (line, order_line))
                                       for line, order_line in zip(lines, order_lines))
-    subtotals = []
+    parcels = {parcel.vendor.id: parcel for parcel in cost.parcels}
+    totals = []
     for vendor_id, pairs in by_vendor.items():
         vendor = pairs[0][0].product.vendor
+        parcel = parcels[vendor_id]
         subtotal = calculations.subtotal(
             (calculations.line_total(line.price, line.quantity) for line, _order_line in pairs), currency)
         cross = table.rate(currency, vendor.currency)
         used_rates[(currency, vendor.currency)] = _rate_info(currency, vendor.currency, cross)
-        split = calculations.vendor_split(subtotal, cross.rate, vendor.currency, commission_rate)
+        split = calculations.vendor_split(subtotal, cross.rate, vendor.currency, commission_rate, parcel.shipping)
+        duty = parcel.duty
         vendor_order = VendorOrder(
             vendor_id=vendor_id, status=VendorOrderStatus.AWAITING_PAYMENT, subtotal_amount=split.subtotal.amount,
             refunded_amount=Decimal(0), vendor_currency=vendor.currency,
             vendor_subtotal_amount=split.vendor_subtotal.amount, commission_rate=commission_rate,
             commission_amount=split.commission.amount, net_amount=split.net.amount, rate=cross.rate,
-            rate_source=cross.source, rate_as_of=cross.as_of.isoformat() if cross.as_of else None)
+            rate_source=cross.source, rate_as_of=cross.as_of.isoformat() if cross.as_of else None,
+            shipping_service=parcel.option["service"], shipping_amount=parcel.shipping.amount,
+            vendor_shipping_amount=split.vendor_shipping.amount, delivery_min_days=parcel.option["min_days"],
+            delivery_max_days=parcel.option["max_days"], duties=landed.charges_of(duty),
+            duties_amount=parcel.collected.amount,
+            duties_estimate_amount=duty.total.amount if duty is not None and not duty.collected else None,
+            customs_value_amount=duty.customs_value.amount if duty is not None else None,
+            incoterm=duty.incoterm if duty is not None else None,
+            duty_rule=duty.rule.reference if duty is not None else None,
+            cbec_quota_amount=duty.quota_value.amount if duty is not None and duty.quota_value else None,
+            customs_identity_digest=cost.identity_digest if duty is not None and duty.quota_value else None)
         order.vendor_orders.append(vendor_order)
         vendor_order.lines.extend(order_line for _line, order_line in pairs)
-        subtotals.append(split.subtotal)
-    order.total_amount = calculations.order_total(subtotals, currency).amount
+        totals.append(parcel.total)
+    order.total_amount = calculations.order_total(totals, currency).amount
     order.rates = [info for info in used_rates.values() if info["from"] != info["to"]]
 
 
@@ -195,8 +221,9 @@ def _place(session: Session, user: User, data: dict[str, Any], record: Idempoten
     else:
         for line in lines:
             line.price = line.quote.price
+    cost = _landed(session, user, data, lines, table)
     with session.no_autoflush:  # lines join their vendor order before anything is written
-        _split(order, lines, table, commission_rate)
+        _split(order, lines, table, commission_rate, cost)
     for item in items:
         session.delete(item)
     for line in lines:

@@ -3,6 +3,7 @@ once the provider says they succeeded, on the order, its vendor orders and the v
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -25,7 +26,8 @@ REFUNDABLE = (OrderStatus.PAID, OrderStatus.COMPLETED, OrderStatus.PARTIALLY_REF
 def _share_of(vendor_order: VendorOrder) -> calculations.VendorShare:
     return calculations.VendorShare(subtotal=vendor_order.subtotal_amount, refunded=vendor_order.refunded_amount,
                                     rate=vendor_order.rate, commission_rate=vendor_order.commission_rate,
-                                    net=vendor_order.net)
+                                    net=vendor_order.net, shipping=vendor_order.shipping_amount or Decimal(0),
+                                    paid=vendor_order.paid_amount)
 
 
 def refund(session: Session, admin: User | None, order_id: int, vendor_order_id: int | None, amount: Money | None,
@@ -46,7 +48,7 @@ def refund(session: Session, admin: User | None, order_id: int, vendor_order_id:
             raise Invalid(CheckoutErrorCode.VENDOR_ORDER_NOT_FOUND, _("That vendor order is not part of this order."),
                           field="vendor_order_id")
         refundable = calculations.refundable(
-            vendor_order.subtotal_amount, vendor_order.refunded_amount,
+            vendor_order.paid_amount, vendor_order.refunded_amount,
             (r.amount for r in pending if r.vendor_order_id in (None, vendor_order.id)))
     else:
         refundable = calculations.refundable(order.total_amount, order.refunded_amount, (r.amount for r in pending))
@@ -105,7 +107,7 @@ def _book(session: Session, order: Order, refund_row: Refund) -> None:
             continue
         debit = calculations.refund_debit(part, share, order.currency)
         vendor_order.refunded_amount += share
-        if vendor_order.refunded_amount >= vendor_order.subtotal_amount:
+        if vendor_order.refunded_amount >= vendor_order.paid_amount:
             vendor_order.status = VendorOrderStatus.REFUNDED
         session.add(PayoutEntry(vendor_id=vendor_order.vendor_id, vendor_order_id=vendor_order.id, kind="refund",
                                 reference=f"refund-{refund_row.id}", amount=-debit.amount,

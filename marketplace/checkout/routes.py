@@ -14,6 +14,7 @@ from marketplace.checkout.schemas import (
     CartItemUpdateSchema,
     CartSchema,
     CartWithShippingSchema,
+    CbecQuotaSchema,
     CheckoutResultSchema,
     CheckoutSchema,
     CurrencyArgs,
@@ -22,6 +23,7 @@ from marketplace.checkout.schemas import (
     OrderPageSchema,
     OrderSchema,
     PayoutPageSchema,
+    QuotaArgs,
     QuoteRequestSchema,
     QuoteSchema,
     RefundRequestSchema,
@@ -32,6 +34,7 @@ from marketplace.checkout.schemas import (
     VendorOrderSchema,
     WebhookAckSchema,
 )
+from marketplace.kernel.clock import now
 from marketplace.kernel.errors import BadRequest, ErrorCode, NotFound
 from marketplace.kernel.extensions import db
 from marketplace.kernel.i18n import current_locale
@@ -125,6 +128,17 @@ class CheckoutQuote(MethodView):
         """The landed cost of the cart delivered to the shipping address: per vendor, goods, shipping and the
         destination's duties and import taxes with the rule each follows (nothing is reserved or charged)"""
         return landed.quote(db.session, current_user(), data, current_locale())
+
+
+@blp.route("/me/cbec-quota")
+class CbecQuota(MethodView):
+    @auth_required(blp, Role.SHOPPER)
+    @blp.arguments(QuotaArgs, location="query")
+    @blp.response(200, CbecQuotaSchema)
+    def get(self, args):
+        """What the caller's customs identity may still import to China this year (cross-border retail
+        imports: the annual limit per identity, across every order and account)"""
+        return landed.cbec_quota(db.session, current_user(), args.get("year") or now().year)
 
 
 @blp.route("/orders")

@@ -75,6 +75,10 @@ class CheckoutSchema(BaseSchema):
     currency = fields.String(required=True, validate=supported_currency)
     shipping_address = fields.Nested(AddressSchema, required=True)
     email = fields.Email(validate=validate.Length(max=254))
+    shipping = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,9}$")),
+                           values=fields.String(validate=validate.Length(min=1, max=32)),
+                           validate=validate.Length(max=50),
+                           metadata={"description": "Vendor id -> shipping service (default: the cheapest)."})
 
 
 class RateUsedSchema(BaseSchema):
@@ -111,6 +115,27 @@ class OrderLineSchema(BaseSchema):
                                                                              "checkout."})
 
 
+class RuleRefSchema(BaseSchema):
+    id = fields.String()
+    effective_from = fields.String()
+    source = fields.String()
+
+
+class DutyChargeSchema(BaseSchema):
+    kind = fields.String(metadata={"description": "import_duty, import_vat, consumption_tax, icms, duty_estimate, "
+                                                  "tax_estimate"})
+    base = fields.Nested(MoneySchema)
+    rate = fields.Decimal(as_string=True)
+    deduction = fields.Nested(MoneySchema, allow_none=True)
+    amount = fields.Nested(MoneySchema)
+    rule = fields.Nested(RuleRefSchema)
+
+
+class DeliveryEstimateSchema(BaseSchema):
+    min_days = fields.Integer()
+    max_days = fields.Integer()
+
+
 class VendorOrderSchema(BaseSchema):
     id = fields.Integer()
     order_id = fields.Integer()
@@ -121,7 +146,8 @@ class VendorOrderSchema(BaseSchema):
     vendor_subtotal = fields.Nested(MoneySchema, metadata={"description": "In the vendor's currency."})
     commission_rate = fields.String()
     commission = fields.Nested(MoneySchema)
-    net = fields.Nested(MoneySchema, metadata={"description": "What the vendor is paid: subtotal - commission."})
+    net = fields.Nested(MoneySchema, metadata={
+        "description": "What the vendor is paid: subtotal - commission + shipping (in the vendor's currency)."})
     rate = fields.String(metadata={"description": "Order currency -> vendor currency."})
     rate_source = fields.String()
     rate_as_of = fields.String(allow_none=True)
@@ -129,6 +155,16 @@ class VendorOrderSchema(BaseSchema):
     tracking_number = fields.String(allow_none=True)
     shipped_at = fields.DateTime(allow_none=True)
     delivered_at = fields.DateTime(allow_none=True)
+    shipping_service = fields.String(allow_none=True)
+    shipping = fields.Nested(MoneySchema, metadata={"description": "What the shopper paid for shipping."})
+    delivery = fields.Nested(DeliveryEstimateSchema, allow_none=True)
+    customs_value = fields.Nested(MoneySchema, allow_none=True)
+    duties_and_taxes = fields.List(fields.Nested(DutyChargeSchema))
+    incoterm = fields.String(allow_none=True, metadata={
+        "description": "DDP: duties collected at checkout; DAP: an estimate paid on delivery; null: domestic."})
+    duties_collected = fields.Nested(MoneySchema)
+    duties_estimate = fields.Nested(MoneySchema, allow_none=True)
+    total = fields.Nested(MoneySchema, metadata={"description": "subtotal + shipping + duties collected."})
     lines = fields.List(fields.Nested(OrderLineSchema))
 
 
@@ -159,7 +195,10 @@ class OrderSchema(BaseSchema):
     id = fields.Integer()
     status = fields.String()
     currency = fields.String()
-    total = fields.Nested(MoneySchema)
+    goods = fields.Nested(MoneySchema, metadata={"description": "The lines' total."})
+    shipping = fields.Nested(MoneySchema)
+    duties_and_taxes = fields.Nested(MoneySchema, metadata={"description": "Collected at checkout (DDP)."})
+    total = fields.Nested(MoneySchema, metadata={"description": "goods + shipping + duties and taxes."})
     refunded = fields.Nested(MoneySchema)
     email = fields.String(allow_none=True)
     shipping_address = fields.Nested(AddressSchema)
@@ -253,31 +292,7 @@ class CartWithShippingSchema(CartSchema):
 
 
 class QuoteRequestSchema(CheckoutSchema):
-    shipping = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,9}$")),
-                           values=fields.String(validate=validate.Length(min=1, max=32)),
-                           validate=validate.Length(max=50),
-                           metadata={"description": "Vendor id -> shipping service (default: the cheapest)."})
-
-
-class RuleRefSchema(BaseSchema):
-    id = fields.String()
-    effective_from = fields.String()
-    source = fields.String()
-
-
-class DutyChargeSchema(BaseSchema):
-    kind = fields.String(metadata={"description": "import_duty, import_vat, consumption_tax, icms, duty_estimate, "
-                                                  "tax_estimate"})
-    base = fields.Nested(MoneySchema)
-    rate = fields.Decimal(as_string=True)
-    deduction = fields.Nested(MoneySchema, allow_none=True)
-    amount = fields.Nested(MoneySchema)
-    rule = fields.Nested(RuleRefSchema)
-
-
-class DeliveryEstimateSchema(BaseSchema):
-    min_days = fields.Integer()
-    max_days = fields.Integer()
+    """The checkout's body: the quote is what checkout would charge for it."""
 
 
 class VendorQuoteSchema(BaseSchema):
@@ -357,3 +372,16 @@ class DeclarationSchema(BaseSchema):
     postage = fields.Nested(MoneySchema)
     incomplete = fields.List(fields.String(), metadata={
         "description": "What the products did not say at checkout (net_weight_g, description)."})
+
+
+class QuotaArgs(BaseSchema):
+    year = fields.Integer(validate=validate.Range(min=2019, max=2100),
+                          metadata={"description": "Calendar year (default: this year)."})
+
+
+class CbecQuotaSchema(BaseSchema):
+    year = fields.Integer()
+    limit = fields.Nested(MoneySchema)
+    used = fields.Nested(MoneySchema)
+    remaining = fields.Nested(MoneySchema)
+    rule = fields.Nested(RuleRefSchema)

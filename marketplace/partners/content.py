@@ -26,9 +26,14 @@ def amount_text(amount: Decimal, currency: str) -> str:
         return format(amount.normalize(), "f")
 
 
+#: The product's customs data, flat as the product keeps it; in a listing's content only when set (a listing
+#: without customs data hashes as it did before products carried any).
+CUSTOMS_FIELDS = ("weight_g", "length_mm", "width_mm", "height_mm", "customs_description")
+
+
 def canonical_content(vendor_id: int, sku: str, translations: dict, original_locale: str, price: Money,
                       stock: int, category: str, hs_code: str, attributes: dict, images: list,
-                      status: str) -> dict[str, Any]:
+                      status: str, customs: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "vendor_id": vendor_id, "sku": sku,
         "translations": {locale: {"title": t["title"], "description": t.get("description", "")}
@@ -37,7 +42,16 @@ def canonical_content(vendor_id: int, sku: str, translations: dict, original_loc
         "price": [amount_text(price.amount, price.currency), price.currency],
         "stock": stock, "category": category, "hs_code": hs_code,
         "attributes": attributes or {}, "images": list(images or []), "status": str(status),
+        **{name: value for name, value in (customs or {}).items() if value is not None},
     }
+
+
+def listing_customs(data: dict[str, Any]) -> dict[str, Any]:
+    """A listing's `weight_g`, `dimensions` and `customs` as the product's flat fields."""
+    dimensions = data.get("dimensions") or {}
+    return {"weight_g": data.get("weight_g"), "length_mm": dimensions.get("length_mm"),
+            "width_mm": dimensions.get("width_mm"), "height_mm": dimensions.get("height_mm"),
+            "customs_description": (data.get("customs") or {}).get("description")}
 
 
 def content_hash(content: dict[str, Any]) -> str:
@@ -50,14 +64,16 @@ def listing_content(data: dict[str, Any]) -> dict[str, Any]:
     return canonical_content(data["vendor_id"], data["sku"], translations,
                              data.get("original_locale") or next(iter(translations)), data["price"],
                              data["stock"], data["category"], data["hs_code"], data.get("attributes") or {},
-                             data.get("images") or [], data.get("status") or ProductStatus.DRAFT.value)
+                             data.get("images") or [], data.get("status") or ProductStatus.DRAFT.value,
+                             listing_customs(data))
 
 
 def product_content(product: Product, slugs: dict[int, str]) -> dict[str, Any]:
     """The content of a stored product; `slugs`: {category id: slug}."""
     return canonical_content(product.vendor_id, product.sku, product.translations, product.original_locale,
                              product.price, product.stock, slugs.get(product.category_id, ""), product.hs_code,
-                             product.attributes or {}, product.images or [], product.status)
+                             product.attributes or {}, product.images or [], product.status,
+                             {name: getattr(product, name) for name in CUSTOMS_FIELDS})
 
 
 def category_slugs(session: Session) -> dict[int, str]:

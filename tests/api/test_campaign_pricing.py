@@ -244,7 +244,8 @@ def test_product_page_search_cart_checkout_and_order_lines_agree(fest, client, r
         assert ordered[product_id]["campaign"]["slug"] == campaign["slug"]
         assert Decimal(ordered[product_id]["campaign"]["discount_per_unit"]) == dec(page["list_price"]) - dec(page["price"])
         assert dec(ordered[product_id]["line_total"]) == dec(page["price"]) * ordered[product_id]["quantity"]
-    assert dec(order["total"]) == sum(dec(line["line_total"]) for line in order["lines"])
+    assert dec(order["goods"]) == sum(dec(line["line_total"]) for line in order["lines"])
+    assert dec(order["total"]) == dec(order["goods"]) + dec(order["shipping"]) + dec(order["duties_and_taxes"])
     again = client.get(f"/api/v1/orders/{order['id']}", headers=fest.shopper["headers"]).get_json()
     assert again["lines"] == order["lines"]
 

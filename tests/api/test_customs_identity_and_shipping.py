@@ -61,7 +61,7 @@ ZONES = [{"countries": ["BR", "CN"], "rates": [
 
 
 def test_a_vendor_sets_its_shipping_profile_and_anyone_can_read_it(client, make):
-    vendor = make.vendor("IN")
+    vendor = make.vendor("IN", shipping=False)
     owner = vendor["owner"]["headers"]
     assert client.get(PROFILE, headers=owner).status_code == 404
 
@@ -78,7 +78,7 @@ def test_a_vendor_sets_its_shipping_profile_and_anyone_can_read_it(client, make)
 
 
 def test_a_shipping_profile_is_checked_field_by_field(client, make):
-    vendor = make.vendor("IN")
+    vendor = make.vendor("IN", shipping=False)
     owner = vendor["owner"]["headers"]
     rate = {"service": "standard", "price": money("900.00"), "min_days": 8, "max_days": 15}
     cases = [
@@ -102,6 +102,6 @@ def test_a_shipping_profile_is_checked_field_by_field(client, make):
 def test_only_vendors_have_a_shipping_profile(client, make):
     shopper = make.user()
     assert client.put(PROFILE, json={"zones": ZONES}, headers=shopper["headers"]).status_code == 403
-    pending = make.vendor("IN", approved=False)
+    pending = make.vendor("IN", approved=False, shipping=False)
     assert client.put(PROFILE, json={"zones": ZONES}, headers=pending["owner"]["headers"]).status_code == 200
     assert client.get(f"/api/v1/vendors/{pending['id']}/shipping-profile").status_code == 404  # not public yet

@@ -231,10 +231,10 @@ def test_bad_input_is_refused_naming_the_field(market, client, sale, body, field
 
 def test_a_claim_above_what_is_still_refundable_names_the_limit(market, client, sale):
     part = sale["part"]
-    too_much = str(dec(part["subtotal"]) + Decimal("0.01"))
+    too_much = str(dec(part["total"]) + Decimal("0.01"))  # what was paid: goods, shipping and duties
     problem = assert_problem(open_dispute(client, market.shopper, part["id"], money(too_much)), 422,
                              "exceeds_refundable", "claim.amount")
-    assert problem["refundable"] == part["subtotal"]["amount"]
+    assert problem["refundable"] == part["total"]["amount"]
 
 
 def test_only_the_buyer_of_a_paid_vendor_order_can_open_a_dispute(market, client, make, sale):
@@ -326,7 +326,7 @@ def test_negotiation_to_an_accepted_proposal_refunds_once_and_closes(market, cli
     thread = ok(client.get(f"/api/v1/vendor-orders/{part['id']}/messages", headers=market.shopper["headers"]))
     assert f"Dispute #{dispute['id']} was closed." in [m["body"] for m in thread["items"]]
     # the vendor order can be disputed again once this one is closed, for what is left
-    left = str(dec(part["subtotal"]) - Decimal("120.00"))
+    left = str(dec(part["total"]) - Decimal("120.00"))
     assert_problem(open_dispute(client, market.shopper, part["id"], money(str(Decimal(left) + 1))), 422,
                    "exceeds_refundable")
     assert open_dispute(client, market.shopper, part["id"], money(left)).status_code == 201

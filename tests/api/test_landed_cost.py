@@ -8,7 +8,7 @@ import pytest
 
 from tests.api.test_checkout import ADDRESS, CART, add_to_cart, dec
 from tests.api.test_customs_identity_and_shipping import IDENTITY, PROFILE, VALID_RIC
-from tests.api.test_products import assert_problem, create_product
+from tests.api.test_products import assert_problem, create_product, product_payload, send_json
 
 QUOTE = "/api/v1/checkout/quote"
 CENT = Decimal("0.01")
@@ -29,8 +29,8 @@ class Shop:
     def __init__(self, make, client) -> None:
         make.rates()
         self.client = client
-        self.weaver = make.vendor("IN")
-        self.tea_house = make.vendor("CN")
+        self.weaver = make.vendor("IN", shipping=False)
+        self.tea_house = make.vendor("CN", shipping=False)
         self.shawl = create_product(client, self.weaver, sku="SHAWL-1", price=money("2500.00", "INR"), stock=40,
                                     category="shawls-scarves", hs_code="621410", weight_g=350,
                                     customs={"description": "Wool shawl, hand-woven"})
@@ -131,7 +131,11 @@ def test_shipping_the_shopper_cannot_get_is_refused_naming_the_vendor(shop, clie
 
 
 def test_a_product_without_a_weight_cannot_be_quoted(shop, client):
-    plain = create_product(client, shop.weaver, sku="NO-WEIGHT", price=money("100.00", "INR"))
+    payload = {k: v for k, v in product_payload(sku="NO-WEIGHT", price=money("100.00", "INR")).items()
+               if k != "weight_g"}
+    response = send_json(client, "POST", "/api/v1/products", payload, shop.weaver["owner"]["headers"])
+    assert response.status_code == 201, response.get_json()
+    plain = response.get_json()
     add_to_cart(client, shop.shopper, plain["id"], 1)
     assert_problem(shop.quote("INR"), 422, "weight_required", field="cart")
 
@@ -213,3 +217,33 @@ def test_an_empty_cart_or_bad_body_is_refused(shop, client):
     assert_problem(shop.quote("INR", incoterm="DDP"), 422, field="incoterm")
     assert_problem(shop.quote("INR", shipping={"abc": "standard"}), 422)
     assert client.post(QUOTE, json={"currency": "INR", "shipping_address": ADDRESS}).status_code == 401
+
+
+def test_an_order_to_china_counts_towards_the_buyers_annual_quota_across_orders(shop, client, make, app):
+    from tests.api.test_checkout import post_checkout, checkout_body
+    shanghai = {"name": "Zhang Wei", "line1": "1 Nanjing Road", "city": "Shanghai", "postal_code": "200001",
+                "country": "CN"}
+    assert_problem(client.get("/api/v1/me/cbec-quota", headers=shop.shopper["headers"]), 422,
+                   "customs_identity_required")
+    client.put(IDENTITY, json={"name": "Zhang Wei", "id_number": VALID_RIC}, headers=shop.shopper["headers"])
+    before = client.get("/api/v1/me/cbec-quota", headers=shop.shopper["headers"]).get_json()
+    assert dec(before["limit"]) == Decimal("26000") and dec(before["used"]) == 0 and before["limit"]["currency"] == "CNY"
+    add_to_cart(client, shop.shopper, shop.shawl["id"], 2)
+    quoted = shop.quote("CNY", shanghai).get_json()
+    placed = post_checkout(client, shop.shopper, checkout_body("CNY", shipping_address=shanghai))
+    assert placed.status_code == 201, placed.get_json()
+    order = placed.get_json()["order"]
+    assert order["total"] == quoted["total"]
+    part = part_of(order, shop.weaver)
+    after = client.get("/api/v1/me/cbec-quota", headers=shop.shopper["headers"]).get_json()
+    assert dec(after["used"]) == dec(part["customs_value"]) and dec(after["remaining"]) == 26000 - dec(part["customs_value"])
+
+    # another account with the same identity shares the limit; a single carpet above what is left is refused
+    other = make.user("shopper")
+    client.put(IDENTITY, json={"name": "Zhang Wei", "id_number": VALID_RIC}, headers=other["headers"])
+    assert client.get("/api/v1/me/cbec-quota", headers=other["headers"]).get_json()["used"] == after["used"]
+    carpet = create_product(client, shop.weaver, sku="CARPET-2", price=money("330000.00", "INR"), stock=1,
+                            hs_code="570110", weight_g=9000, customs={"description": "Hand-knotted wool carpet"})
+    add_to_cart(client, other, carpet["id"], 1)
+    refused = client.post(QUOTE, json={"currency": "CNY", "shipping_address": shanghai}, headers=other["headers"])
+    assert_problem(refused, 422, "cbec_annual_limit_exceeded")

@@ -386,17 +386,17 @@ def test_refunding_one_vendor_order_partially_refunds_the_order(market, client, 
     shawl_part = part_of(paid_order, market.shawl_vendor)
     response = refund(client, market.admin, paid_order["id"], vendor_order_id=shawl_part["id"])
     assert response.status_code == 201, response.get_json()
-    assert response.get_json()["amount"] == shawl_part["subtotal"]
+    assert response.get_json()["amount"] == shawl_part["total"]  # what was paid for the part: goods, shipping, duties
 
     order = get_order(client, market.shopper, paid_order["id"])
-    assert order["status"] == "partially_refunded" and order["refunded"] == shawl_part["subtotal"]
+    assert order["status"] == "partially_refunded" and order["refunded"] == shawl_part["total"]
     assert part_of(order, market.shawl_vendor)["status"] == "refunded"
     assert part_of(order, market.tea_vendor)["status"] == "paid"
     assert balance(payouts(client, market.shawl_vendor), "INR") == 0
     assert balance(payouts(client, market.tea_vendor), "CNY") == dec(part_of(order, market.tea_vendor)["net"])
     # the rest can still be refunded, and then the order is refunded
     assert refund(client, market.admin, paid_order["id"]).get_json()["amount"] == part_of(order, market.tea_vendor)[
-        "subtotal"]
+        "total"]
     order = get_order(client, market.shopper, paid_order["id"])
     assert order["status"] == "refunded" and {p["status"] for p in order["vendor_orders"]} == {"refunded"}
     assert balance(payouts(client, market.tea_vendor), "CNY") == 0
@@ -435,13 +435,13 @@ def test_two_partial_refunds_then_a_third_beyond_what_is_left_is_refused(market,
 def test_a_vendor_order_refund_is_capped_at_that_vendors_part(market, client, paid_order):
     shawl_part = part_of(paid_order, market.shawl_vendor)
     response = refund(client, market.admin, paid_order["id"], vendor_order_id=shawl_part["id"],
-                      amount={"amount": str(dec(shawl_part["subtotal"]) + Decimal("0.01")), "currency": "BRL"})
+                      amount={"amount": str(dec(shawl_part["total"]) + Decimal("0.01")), "currency": "BRL"})
     assert_problem(response, 422, "refund_exceeds_paid")
 
 
 def test_a_partial_refund_debits_the_vendors_payouts_pro_rata(market, client, paid_order):
     tea_part = part_of(paid_order, market.tea_vendor)
-    half = (dec(tea_part["subtotal"]) / 2).quantize(Decimal("0.01"))
+    half = (dec(tea_part["total"]) / 2).quantize(Decimal("0.01"))  # half of what was paid for the part
     response = refund(client, market.admin, paid_order["id"], vendor_order_id=tea_part["id"],
                       amount={"amount": str(half), "currency": "BRL"})
     assert response.status_code == 201
@@ -461,7 +461,7 @@ def test_a_whole_order_refund_after_one_vendor_was_refunded_refunds_the_other_ve
 
     order = get_order(client, market.shopper, paid_order["id"])
     assert order["status"] == "refunded"
-    assert part_of(order, market.tea_vendor)["refunded"] == tea_part["subtotal"]
+    assert part_of(order, market.tea_vendor)["refunded"] == tea_part["total"]
     assert part_of(order, market.tea_vendor)["status"] == "refunded"
     assert balance(payouts(client, market.tea_vendor), "CNY") == 0
     assert balance(payouts(client, market.shawl_vendor), "INR") == 0

@@ -474,3 +474,19 @@ def test_a_change_shows_in_the_feed_once_it_has_settled(app, client, vendor, par
         assert [i["external_id"] for i in feed(client, partner)["items"]] == ["fresh"]
     finally:
         app.config["PARTNER_FEED_SETTLE_SECONDS"] = saved
+
+
+def test_a_listing_carries_the_products_customs_data_and_resending_it_changes_nothing(client, vendor, partner):
+    body = listing(vendor, "customs-1", weight_g=420, dimensions={"length_mm": 200, "width_mm": 150, "height_mm": 40},
+                   customs={"description": "Black tea, loose leaf"})
+    (result,) = sync(client, partner, body)["results"]
+    assert result["status"] == "created", result
+    product = client.get(f"/api/v1/products/{result['product_id']}").get_json()
+    assert product["weight_g"] == 420 and product["customs"] == {"description": "Black tea, loose leaf"}
+    assert product["dimensions"] == {"length_mm": 200, "width_mm": 150, "height_mm": 40}
+    assert sync(client, partner, body)["results"][0]["status"] == "unchanged"
+    (changed,) = sync(client, partner, {**body, "weight_g": 450})["results"]
+    assert changed["status"] == "updated"
+    assert client.get(f"/api/v1/products/{result['product_id']}").get_json()["weight_g"] == 450
+    (vague,) = sync(client, partner, {**body, "customs": {"description": "gift"}})["results"]
+    assert vague["status"] == "error" and "customs.description" in vague["errors"]

@@ -35,6 +35,7 @@ def product_payload(**overrides: Any) -> dict[str, Any]:
         "category": "tea",
         "hs_code": "090230",
         "status": "active",
+        "weight_g": 500,
     }
     payload.update(overrides)
     return payload

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
@@ -21,7 +21,8 @@ from marketplace.checkout.payments.base import PaymentError
 from marketplace.kernel import clock, events, worker
 from marketplace.kernel.outbox import OutboxEvent
 from vendors.models import Vendor
-from tests.api.test_checkout import ORDERS, PAYOUTS, VENDOR_ORDERS, Market, buy, confirm_payment, database, dec
+from marketplace.kernel.money import minor_units
+from tests.api.test_checkout import ADDRESS, ORDERS, PAYOUTS, VENDOR_ORDERS, Market, buy, confirm_payment, database, dec
 from tests.api.test_products import assert_problem
 from tests.integration.test_stripe_checkout import deliver_event, fake, intent_of, stripe_app  # noqa: F401 (fixtures)
 
@@ -121,6 +122,15 @@ def market(make, client) -> Market:
     return Market(make, client)
 
 
+
+def owed_for(order: dict, vendor: dict, goods: Decimal) -> Decimal:
+    """What returning goods worth `goods` (as paid) refunds: those goods and the duties collected on them, pro
+    rata to the vendor order's goods, rounded once."""
+    part = part_of(order, vendor)
+    duties = dec(part["duties_collected"])
+    places = Decimal(1).scaleb(-minor_units(part["subtotal"]["currency"]))
+    return (goods + goods * duties / dec(part["subtotal"])).quantize(places, ROUND_HALF_UP)
+
 # -- the whole flow ---------------------------------------------------------------------------------
 
 def test_a_return_goes_from_request_to_refund_and_the_order_shows_it(market, client, app):
@@ -132,7 +142,9 @@ def test_a_return_goes_from_request_to_refund_and_the_order_shows_it(market, cli
     assert ret["resolution"] == "refund" and ret["comment"] == "Two cakes arrived crushed"
     assert ret["lines"][0]["reason"] == "damaged" and ret["lines"][0]["reason_label"] == "Arrived damaged"
     assert ret["lines"][0]["unit_price"] == tea_line["unit_price"]
-    owed = dec(tea_line["unit_price"]) * 2
+    goods = dec(tea_line["unit_price"]) * 2
+    owed = owed_for(order, market.tea_vendor, goods)  # the units as paid and the duties collected on them
+    assert owed > goods
     assert dec(ret["refund"]) == owed and ret["refund"]["currency"] == "BRL" and ret["refund"]["formatted"]
     assert ret["refunded"] is None
 
@@ -165,7 +177,7 @@ def test_a_return_goes_from_request_to_refund_and_the_order_shows_it(market, cli
     net = dec(credit["amount"])
     assert Decimal(0) < -dec(debit["amount"]) < net
     tea_part = part_of(shown, market.tea_vendor)
-    expected = (owed * Decimal(tea_part["rate"]) * (1 - Decimal(tea_part["commission_rate"])))
+    expected = (goods * Decimal(tea_part["rate"]) * (1 - Decimal(tea_part["commission_rate"])))
     assert abs(-dec(debit["amount"]) - expected) <= Decimal("0.02")
 
     # every step is in the vendor order's thread and announced to the vendor's partners, without personal data
@@ -188,10 +200,11 @@ def test_the_refund_is_what_was_paid_not_todays_price(market, client):
                             headers=market.shawl_vendor["owner"]["headers"])
     assert response.status_code == 200, response.get_json()
     ret = ask(client, market.shopper, order, market.shawl, 2)
-    assert dec(ret["refund"]) == paid * 2 and ret["refund"]["currency"] == "RUB"
+    owed = owed_for(order, market.shawl_vendor, paid * 2)
+    assert dec(ret["refund"]) == owed and ret["refund"]["currency"] == "RUB"
     done = take_back(client, market, ret, market.shawl_vendor)
-    assert dec(done["refunded"]) == paid * 2
-    assert dec(get_order(client, market.shopper, order["id"])["refunded"]) == paid * 2
+    assert dec(done["refunded"]) == owed
+    assert dec(get_order(client, market.shopper, order["id"])["refunded"]) == owed
 
 
 def test_a_return_is_refunded_through_stripe_once(stripe_app, make, client, fake):
@@ -271,7 +284,10 @@ def test_partial_returns_and_several_returns_per_order_refund_each_their_units(m
         assert take_back(client, market, ret, vendor)["status"] == "refunded"
     shown = get_order(client, market.shopper, order["id"])
     tea, shawl = dec(line_of(order, market.tea)["unit_price"]), dec(line_of(order, market.shawl)["unit_price"])
-    assert dec(shown["refunded"]) == tea * 3 + shawl and len(shown["refunds"]) == 3
+    tea_paid = dec(part_of(order, market.tea_vendor)["total"])  # every tea unit back: all that was paid for it
+    teas = min(owed_for(order, market.tea_vendor, tea) + owed_for(order, market.tea_vendor, tea * 2), tea_paid)
+    assert dec(shown["refunded"]) == teas + owed_for(order, market.shawl_vendor, shawl)
+    assert len(shown["refunds"]) == 3
     assert part_of(shown, market.tea_vendor)["status"] == "refunded"
     assert part_of(shown, market.shawl_vendor)["status"] == "delivered"
     # every tea unit is back: none may be returned again
@@ -287,11 +303,11 @@ def test_a_refund_never_exceeds_what_is_still_refundable(market, client):
     left = Decimal("1.00")
     response = client.post(f"{ORDERS}/{order['id']}/refunds",
                            json={"vendor_order_id": part["id"],
-                                 "amount": {"amount": str(dec(part["subtotal"]) - left), "currency": "BRL"}},
+                                 "amount": {"amount": str(dec(part["total"]) - left), "currency": "BRL"}},
                            headers=market.admin["headers"])
     assert response.status_code == 201, response.get_json()
     ret = ask(client, market.shopper, order, market.tea, 1)
-    assert dec(ret["refund"]) == unit
+    assert dec(ret["refund"]) == owed_for(order, market.tea_vendor, unit)
     done = take_back(client, market, ret, market.tea_vendor)
     assert done["status"] == "refunded" and dec(done["refunded"]) == left
     assert get_order(client, market.shopper, order["id"])["refunded"] == order["total"]
@@ -629,6 +645,6 @@ def test_demo_orders_places_pays_and_delivers_an_order(market, app):
     with database(app) as session:
         shopper = session.get(User, market.shopper["id"])
         order = delivered_order(session, shopper, [(session.get(Product, market.tea["id"]), 2),
-                                                   (session.get(Product, market.shawl["id"]), 1)])
+                                                   (session.get(Product, market.shawl["id"]), 1)], address=ADDRESS)
         assert order.status == "completed" and len(order.lines) == 2
         assert all(v.status == "delivered" and v.delivered_at for v in order.vendor_orders)

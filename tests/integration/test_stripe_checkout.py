@@ -439,7 +439,7 @@ def test_an_admin_refund_goes_through_stripe_in_minor_units(market, client, fake
     assert response.status_code == 201, response.get_json()
     sent = fake.last("POST", "/v1/refunds")
     assert sent.params["payment_intent"] == pi_id
-    assert sent.params["amount"] == str(int(dec(shawl_part["subtotal"]) * 100))
+    assert sent.params["amount"] == str(int(dec(shawl_part["total"]) * 100))
     (refund,) = fake.refunds.values()
     assert response.get_json()["status"] == "succeeded"
     assert get_order(client, market.shopper, order["id"])["status"] == "partially_refunded"
@@ -447,7 +447,7 @@ def test_an_admin_refund_goes_through_stripe_in_minor_units(market, client, fake
     charge_id = fake.payment_intents[pi_id]["latest_charge"]
     assert deliver_event(client, fake, "charge.refunded", charge_id).status_code == 200
     shown = get_order(client, market.shopper, order["id"])
-    assert shown["refunded"] == shawl_part["subtotal"] and len(shown["refunds"]) == 1
+    assert shown["refunded"] == shawl_part["total"] and len(shown["refunds"]) == 1
     assert refund["id"]
 
 

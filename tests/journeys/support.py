@@ -54,6 +54,7 @@ def product_body(**overrides: Any) -> dict[str, Any]:
         "category": "tea",
         "hs_code": "090230",
         "status": "active",
+        "weight_g": 500,
     }
     body.update(overrides)
     return body

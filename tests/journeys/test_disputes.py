@@ -21,7 +21,7 @@ def delivered_order(system, demo, shopper) -> tuple[dict, dict, object]:
     product = ok(vendor.post("/products", json={
         "sku": sku, "translations": {"en": {"title": f"Block-printed cotton quilt {sku}"}},
         "price": {"amount": "4000.00", "currency": "INR"}, "stock": 5, "category": "handicrafts-home",
-        "hs_code": "940490", "status": "active"}), 201)
+        "hs_code": "940490", "status": "active", "weight_g": 1800}), 201)
     ok(shopper.post("/cart/items", json={"product_id": product["id"], "quantity": 1}), 201)
     order = ok(shopper.post("/checkout", json={"currency": "ZAR", "shipping_address": ADDRESS},
                             headers={"Idempotency-Key": unique("checkout")}), 201)["order"]

@@ -70,7 +70,7 @@ def listing(external_id: str, vendor_id: int, title: str, amount: str, **overrid
     body = {"external_id": external_id, "vendor_id": vendor_id, "version": 1, "sku": external_id.upper(),
             "translations": {"en": {"title": title, "description": f"{title}, synced from the ERP."}},
             "price": {"amount": amount, "currency": "INR"}, "stock": 30, "category": "spices",
-            "hs_code": "091020", "status": "active"}
+            "hs_code": "091020", "status": "active", "weight_g": 100}
     body.update(overrides)
     return body
 
@@ -98,6 +98,12 @@ def test_01_a_new_vendor_signs_up_applies_and_is_approved_by_an_admin(journey):
     history = ok(vendor.get(f"/vendors/{profile['id']}/history"))["items"]
     assert [(h["from_status"], h["to_status"]) for h in history] == [(None, "pending_review"),
                                                                       ("pending_review", "approved")]
+    # where it ships and at what price: Brazil and the rest of the BRICS, standard or express by weight
+    shipping = ok(vendor.put("/vendor/shipping-profile", json={"zones": [{"countries": ["BR", "CN", "RU", "ZA"], "rates": [
+        {"service": "standard", "price": {"amount": "500.00", "currency": "INR"}, "min_days": 9, "max_days": 20},
+        {"service": "express", "base": {"amount": "900.00", "currency": "INR"},
+         "per_kg": {"amount": "300.00", "currency": "INR"}, "min_days": 4, "max_days": 7}]}]}))
+    assert shipping["vendor_id"] == profile["id"] and len(shipping["zones"][0]["rates"]) == 2
     journey.vendor, journey.vendor_id = vendor, profile["id"]
 
 
@@ -110,11 +116,11 @@ def test_02_the_vendor_lists_products_that_search_finds_at_once(journey):
         "sku": "ZJ-SAFFRON-1", "translations": {"en": {"title": f"{WORD.capitalize()} saffron threads",
                                                         "description": "Kashmiri mongra saffron, 2 g."}},
         "price": {"amount": "1000.00", "currency": "INR"}, "stock": 50, "category": "spices", "hs_code": "091020",
-        "status": "active"}), 201)
+        "status": "active", "weight_g": 60, "customs": {"description": "Saffron threads, dried"}}), 201)
     stole = ok(vendor.post("/products", json={
         "sku": "ZJ-STOLE-1", "translations": {"en": {"title": f"{WORD.capitalize()} pashmina stole"}},
         "price": {"amount": "2000.00", "currency": "INR"}, "stock": 20, "category": "shawls-scarves",
-        "hs_code": "621410", "status": "active"}), 201)
+        "hs_code": "621410", "status": "active", "weight_g": 300}), 201)
     journey.saffron, journey.stole = saffron, stole
 
     found = hits(journey.system.client(), q=WORD)
@@ -292,15 +298,24 @@ def test_09_a_shopper_buys_from_two_vendors_in_one_checkout_at_the_festival_pric
     tea = ok(shopper.get(f"/vendors/{cn['id']}/products", params={"per_page": 1}))["items"][0]
     ok(shopper.post("/cart/items", json={"product_id": journey.saffron["id"], "quantity": 1}), 201)
     ok(shopper.post("/cart/items", json={"product_id": tea["id"], "quantity": 1}), 201)
+    # the landed cost first: goods, shipping and Brazil's import tax and ICMS per vendor
+    quote = ok(shopper.post("/checkout/quote", json={"currency": "INR", "shipping_address": ADDRESS}))
     result = ok(shopper.post("/checkout", json={"currency": "INR", "shipping_address": ADDRESS},
                              headers={"Idempotency-Key": "journey-checkout-1"}), 201)
     order = result["order"]
+    assert order["total"] == quote["total"]  # checkout charges exactly what the quote said
+    for part in quote["vendor_orders"]:
+        placed = next(vo for vo in order["vendor_orders"] if vo["vendor_id"] == part["vendor_id"])
+        assert placed["total"] == part["total"] and placed["shipping"] == part["shipping"]
+        assert [c["amount"] for c in placed["duties_and_taxes"]] == [c["amount"] for c in part["duties_and_taxes"]]
+        assert placed["incoterm"] == part["incoterm"] == "DDP"
     assert order["status"] == "awaiting_payment", order
     assert {vo["vendor_id"] for vo in order["vendor_orders"]} == {journey.vendor_id, cn["id"]}
     saffron_line = next(line for line in order["lines"] if line["product_id"] == journey.saffron["id"])
     assert (saffron_line["unit_price"]["amount"], saffron_line["unit_price"]["currency"]) == ("800.00", "INR")
     assert saffron_line["campaign"]["slug"] == SLUG
-    assert dec(order["total"]) == sum(dec(line["line_total"]) for line in order["lines"])
+    assert dec(order["goods"]) == sum(dec(line["line_total"]) for line in order["lines"])
+    assert dec(order["total"]) == dec(order["goods"]) + dec(order["shipping"]) + dec(order["duties_and_taxes"])
     assert ok(shopper.get("/cart", params={"currency": "INR"}))["groups"] == []
     journey.shopper, journey.order, journey.cn_id = shopper, order, cn["id"]
     journey.vendor_order = next(vo for vo in order["vendor_orders"] if vo["vendor_id"] == journey.vendor_id)
@@ -371,9 +386,11 @@ def test_13_an_admin_refunds_the_saffron_and_the_ledger_and_the_partner_follow(j
     admin = system.login("admin@buybrics.example")
     refund = ok(admin.post(f"/orders/{journey.order['id']}/refunds",
                            json={"vendor_order_id": journey.vendor_order["id"], "reason": "Damaged in transit"}), 201)
-    assert refund["amount"]["amount"] == journey.vendor_order["subtotal"]["amount"] == "800.00"
+    # all that was paid for the saffron's part: its 800.00 of goods, its shipping and the duties collected on it
+    assert refund["amount"] == journey.vendor_order["total"] and journey.vendor_order["subtotal"]["amount"] == "800.00"
+    assert dec(refund["amount"]) > dec(journey.vendor_order["subtotal"])
     order = ok(journey.shopper.get(f"/orders/{journey.order['id']}"))
-    assert order["status"] == "partially_refunded" and order["refunded"]["amount"] == "800.00"
+    assert order["status"] == "partially_refunded" and order["refunded"] == journey.vendor_order["total"]
     statuses = {vo["vendor_id"]: vo["status"] for vo in order["vendor_orders"]}
     assert statuses == {journey.vendor_id: "refunded", journey.cn_id: "paid"}
     ledger = ok(journey.vendor.get("/vendor/payouts"))

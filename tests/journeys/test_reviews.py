@@ -21,7 +21,7 @@ def test_a_verified_review_from_delivery_to_search(system, demo):
     product = ok(vendor.post("/products", json={
         "sku": unique("RVW").upper()[:40], "translations": {"en": {"title": f"Pashmina stole {word}"}},
         "price": {"amount": "3000.00", "currency": "INR"}, "stock": 5, "category": "shawls-scarves",
-        "hs_code": "621410", "status": "active"}), 201)
+        "hs_code": "621410", "status": "active", "weight_g": 300}), 201)
     partner = system.partner(system.demo_partner_key)
     hook = ok(partner.post("/partner/webhooks", json={"url": system.receiver.url("/reviews"),
                                                       "events": ["review.published"]}), 201)

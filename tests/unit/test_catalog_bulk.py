@@ -19,7 +19,10 @@ def test_a_new_product_row_holds_the_content_at_version_one_and_ignores_other_ke
     assert row == {"vendor_id": 7, "sku": "TEA-1", "translations": CONTENT["translations"], "original_locale": "en",
                    "price_amount": Decimal("650.00"), "price_currency": "INR", "stock": 4, "category_id": 3,
                    "hs_code": "090230", "attributes": {"grade": "A"}, "images": [], "status": "active",
-                   "origin_country": "ET", "version": 1, "created_at": STAMP, "updated_at": STAMP}
+                   "origin_country": "ET", "version": 1, "created_at": STAMP, "updated_at": STAMP,
+                   # no customs data in the content: none on the row
+                   "weight_g": None, "length_mm": None, "width_mm": None, "height_mm": None,
+                   "customs_description": None}
 
 
 def test_writing_content_replaces_every_field_and_bumps_the_version_once():

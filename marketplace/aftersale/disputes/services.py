@@ -31,7 +31,7 @@ def refundable(session: Session, vendor_order: VendorOrder) -> Money:
     pending = session.scalars(select(Refund.amount).where(
         Refund.order_id == order.id, Refund.status == "pending",
         or_(Refund.vendor_order_id.is_(None), Refund.vendor_order_id == vendor_order.id)))
-    return Money(calculations.refundable(vendor_order.subtotal_amount, vendor_order.refunded_amount, pending),
+    return Money(calculations.refundable(vendor_order.paid_amount, vendor_order.refunded_amount, pending),
                  order.currency)
 
 

@@ -3,6 +3,8 @@ units than were bought and are not already being (or were) returned. The units a
 row lock, so two concurrent requests for the same units cannot both be accepted."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from typing import Any
 
 from flask import current_app
@@ -107,7 +109,8 @@ def request_return(session: Session, user: User, order_id: int, data: dict[str, 
         ret.lines.append(ReturnLine(order_line_id=line.id, quantity=item["quantity"], reason=item["reason"],
                                     unit_price_amount=line.unit_price_amount, currency=order.currency))
     ret.refund_amount = rules.refund_for(
-        [rules.ReturnedUnits(line.unit_price_amount, line.quantity) for line in ret.lines], order.currency).amount
+        [rules.ReturnedUnits(line.unit_price_amount, line.quantity) for line in ret.lines], order.currency,
+        goods=vendor_order.subtotal_amount, duties=vendor_order.duties_amount or Decimal(0)).amount
     session.add(ret)
     session.flush()
     move(session, ret, ReturnStatus.REQUESTED, user, SHOPPER, data.get("comment"), new=True)

@@ -3,9 +3,11 @@
 The refund of a return is what the shopper paid for the returned units: each order line froze its paid unit
 price (a festival price included) in the order's currency at checkout, and the refund is the sum of paid unit
 price x units returned, rounded once to the currency's minor units (half up, the money rule). It is never
-derived again from today's prices or exchange rates. Orders carry no shipping yet, so the shipping share of a
-return is zero (`SHIPPING_SHARE`) until they do. What is refunded is at most what is still refundable of the
-vendor order (an earlier refund may have taken part of it).
+derived again from today's prices or exchange rates. Duties and import taxes collected at checkout (DDP) go
+back with the goods they were paid on: the vendor order's collected duties times the share of its goods value
+returned, rounded once with the goods. Shipping is not refunded with returned units (`SHIPPING_SHARE`, zero:
+the parcel was carried). What is refunded is at most what is still refundable of the vendor order (an earlier
+refund may have taken part of it).
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from decimal import Decimal
 
 from marketplace.kernel.money import Money, exact_product, round_amount
 
-#: Share of the order's shipping refunded with returned units: orders carry no shipping lines yet.
+#: Share of the order's shipping refunded with returned units: none, the parcel was carried.
 SHIPPING_SHARE = Decimal(0)
 
 
@@ -28,11 +30,14 @@ class ReturnedUnits:
     quantity: int
 
 
-def refund_for(units: Iterable[ReturnedUnits], currency: str, shipping_share: Decimal = SHIPPING_SHARE) -> Money:
-    """What the shopper paid for these units (plus the shipping share, zero for now), in the order's currency:
-    the exact sum of unit price x quantity, rounded once."""
-    total = sum((exact_product(u.unit_price, Decimal(u.quantity)) for u in units), Decimal(0)) + shipping_share
-    return Money(round_amount(total, currency), currency)
+def refund_for(units: Iterable[ReturnedUnits], currency: str, shipping_share: Decimal = SHIPPING_SHARE,
+               goods: Decimal | None = None, duties: Decimal = Decimal(0)) -> Money:
+    """What the shopper paid for these units, in the order's currency: the exact sum of unit price x quantity,
+    plus the duties collected on them (`duties` collected on the vendor order's `goods`, pro rata) and the
+    shipping share (zero), rounded once."""
+    returned = sum((exact_product(u.unit_price, Decimal(u.quantity)) for u in units), Decimal(0))
+    duty_share = returned * duties / goods if duties and goods else Decimal(0)
+    return Money(round_amount(returned + duty_share + shipping_share, currency), currency)
 
 
 def refund_to_make(owed: Money, refundable: Decimal) -> Money:

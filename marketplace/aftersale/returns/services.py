@@ -74,7 +74,7 @@ def still_refundable(session: Session, ret: Return) -> Decimal:
     vendor_order = next(v for v in order.vendor_orders if v.id == ret.vendor_order_id)
     pending = (r.amount for r in order.refunds
                if r.status == "pending" and r.vendor_order_id in (None, vendor_order.id))
-    return calculations.refundable(vendor_order.subtotal_amount, vendor_order.refunded_amount, pending)
+    return calculations.refundable(vendor_order.paid_amount, vendor_order.refunded_amount, pending)
 
 
 def event_payload(ret: Return) -> dict[str, Any]:
