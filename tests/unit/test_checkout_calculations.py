@@ -124,3 +124,44 @@ def test_a_ledger_balance_is_the_signed_sum_per_currency_sorted_by_code():
     entries = [(D("180.00"), "CNY"), (D("50.00"), "BRL"), (D("-18.00"), "CNY"), (D("-50.00"), "BRL")]
     assert calculations.balances(entries) == [Money(D("0"), "BRL"), Money(D("162.00"), "CNY")]
     assert calculations.balances([]) == []
+
+
+# -- landed cost: shipping to the vendor, duties to the marketplace ------------------------------------------
+
+def _landed(refunded: str = "0") -> VendorShare:
+    # goods 100.00 BRL + shipping 20.00 + duties 30.00 = 150.00 paid; at 2 CNY per BRL, 10% commission on goods:
+    # goods 200.00 CNY less 20.00 commission, plus shipping 40.00 CNY = net 220.00 CNY
+    return VendorShare(subtotal=D("100.00"), refunded=D(refunded), rate=D("2"), commission_rate=D("0.1"),
+                       net=Money(D("220.00"), "CNY"), shipping=D("20.00"), paid=D("150.00"))
+
+
+def test_the_vendor_is_paid_its_shipping_whole_and_commission_only_on_goods():
+    split = calculations.vendor_split(Money(D("100.00"), "BRL"), D("2"), "CNY", D("0.1"), Money(D("20.00"), "BRL"))
+    assert split.vendor_subtotal == Money(D("200.00"), "CNY") and split.commission == Money(D("20.00"), "CNY")
+    assert split.vendor_shipping == Money(D("40.00"), "CNY") and split.net == Money(D("220.00"), "CNY")
+
+
+def test_a_part_that_paid_shipping_and_duties_has_all_of_it_as_room():
+    assert _landed().room == D("150.00") and _landed("149.99").room == D("0.01")
+
+
+def test_a_refund_of_a_landed_part_gives_back_the_vendors_share_pro_rata():
+    # 75.00 of 150.00 paid: half the goods (100.00 CNY less 10.00 commission) and half the shipping (20.00 CNY);
+    # the duties' half is the marketplace's
+    assert calculations.net_refunded(_landed(), D("75.00"), "BRL") == Money(D("110.00"), "CNY")
+    assert calculations.net_refunded(_landed(), D("150.00"), "BRL") == Money(D("220.00"), "CNY")
+
+
+@given(st.lists(st.decimals(min_value=D("0.01"), max_value=D("50.00"), places=2), min_size=1, max_size=5))
+def test_refund_debits_of_a_landed_part_add_up_to_its_net_once_refunded_in_full(steps):
+    part, debits, left = _landed(), [], D("150.00")
+    for step in steps:
+        share = min(step, left)
+        debits.append(calculations.refund_debit(part, share, "BRL"))
+        left -= share
+        part = VendorShare(subtotal=part.subtotal, refunded=part.refunded + share, rate=part.rate,
+                           commission_rate=part.commission_rate, net=part.net, shipping=part.shipping,
+                           paid=part.paid)
+    debits.append(calculations.refund_debit(part, left, "BRL"))  # the rest
+    assert sum((d.amount for d in debits), D(0)) == D("220.00")
+    assert all(d.amount >= 0 for d in debits)
