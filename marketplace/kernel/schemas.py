@@ -277,6 +277,30 @@ def amount_problem(amount: Decimal, currency: str) -> str | None:
     return None
 
 
+def supported_locale(value: str) -> None:
+    """One of the locales the marketplace serves (a message's or a review's language)."""
+    supported = current_app.config["SUPPORTED_LOCALES"]
+    if value not in supported:
+        raise ma.ValidationError(f"Unsupported locale {value!r}; use one of {', '.join(supported)}.")
+
+
+class Paragraphs(fields.String):
+    """Text that may span lines (new lines, tabs) but holds no other control character, and is not blank
+    (a message, a review, a dispute's description)."""
+
+    #: checked here rather than by the base schema's single-line rule
+    checked_later = True
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        found = MULTI_LINE_FORBIDDEN.search(text)
+        if found is not None:
+            raise ma.ValidationError(f"Must not contain control characters (found U+{ord(found.group()):04X}).")
+        if not text.strip():
+            raise ma.ValidationError("Write something.")
+        return text
+
+
 class MoneySchema(BaseSchema):
     amount = DecimalString(required=True, metadata={"example": "12.50"})
     currency = fields.String(required=True, validate=supported_currency, metadata={"example": "INR"})

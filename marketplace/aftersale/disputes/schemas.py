@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
-import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
@@ -15,7 +12,7 @@ from marketplace.aftersale.disputes.models import (
     ProposalStatus,
 )
 from marketplace.kernel.clock import now
-from marketplace.kernel.schemas import MULTI_LINE_FORBIDDEN, BaseSchema, MoneyField, MoneySchema, PageArgs, PageSchema
+from marketplace.kernel.schemas import BaseSchema, MoneyField, MoneySchema, PageArgs, PageSchema, Paragraphs
 
 STAGE_LABELS = {DisputeStage.NEGOTIATION: _l("Negotiation"), DisputeStage.FACILITATED: _l("Facilitated settlement"),
                 DisputeStage.DECIDED: _l("Decided"), DisputeStage.CLOSED: _l("Closed")}
@@ -33,22 +30,6 @@ STATUS_FILTERS = [s.value for s in DisputeStage] + ["open"]
 
 def _label(labels: dict, value: str | None) -> str | None:
     return str(labels[value]) if value in labels else value
-
-
-class Paragraphs(fields.String):
-    """Text that may span lines (new lines, tabs) but holds no other control character."""
-
-    #: checked here rather than by the base schema's single-line rule
-    checked_later = True
-
-    def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        found = MULTI_LINE_FORBIDDEN.search(text)
-        if found is not None:
-            raise ma.ValidationError(f"Must not contain control characters (found U+{ord(found.group()):04X}).")
-        if not text.strip():
-            raise ma.ValidationError("Write something.")
-        return text
 
 
 class DisputeCreateSchema(BaseSchema):

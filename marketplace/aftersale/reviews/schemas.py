@@ -1,37 +1,10 @@
 from __future__ import annotations
 
-from typing import Any
-
-import marshmallow as ma
-from flask import current_app
 from marshmallow import fields, validate
 
 from marketplace.aftersale.reviews.models import ReviewStatus
 from marketplace.aftersale.reviews.services import BODY_MAX, REASON_MAX, REPLY_MAX, TITLE_MAX
-from marketplace.kernel.schemas import MULTI_LINE_FORBIDDEN, BaseSchema, PageArgs, PageSchema
-
-
-def _supported_locale(value: str) -> None:
-    supported = current_app.config["SUPPORTED_LOCALES"]
-    if value not in supported:
-        raise ma.ValidationError(f"Unsupported locale {value!r}; use one of {', '.join(supported)}.")
-
-
-class Paragraphs(fields.String):
-    """Text that may span lines (new lines, tabs) but holds no other control character, and is not blank."""
-
-    #: checked here rather than by the base schema's single-line rule
-    checked_later = True
-
-    def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        found = MULTI_LINE_FORBIDDEN.search(text)
-        if found is not None:
-            raise ma.ValidationError(f"Must not contain control characters (found U+{ord(found.group()):04X}).")
-        if not text.strip():
-            raise ma.ValidationError("Write something.")
-        return text
-
+from marketplace.kernel.schemas import BaseSchema, PageArgs, PageSchema, Paragraphs, supported_locale
 
 MASKED = "E-mail addresses and phone numbers are masked when stored."
 
@@ -42,7 +15,7 @@ class ReviewCreateSchema(BaseSchema):
                           metadata={"description": f"Up to {TITLE_MAX} characters, one line. {MASKED}"})
     body = Paragraphs(validate=validate.Length(min=1, max=BODY_MAX),
                       metadata={"description": f"Up to {BODY_MAX} characters. {MASKED}"})
-    locale = fields.String(required=True, validate=_supported_locale,
+    locale = fields.String(required=True, validate=supported_locale,
                            metadata={"description": "The language the review is written in."})
 
 
