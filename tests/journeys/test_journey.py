@@ -380,6 +380,22 @@ def test_12_the_vendor_is_credited_its_net_in_its_payout_ledger(journey):
     assert all(e["vendor_order_id"] != journey.cn_vendor_order["id"] for e in ledger["items"])
 
 
+def test_12_the_vendor_prints_the_customs_declaration_of_what_it_ships(journey):
+    needs(journey, "paid")
+    path = f"/vendor/orders/{journey.vendor_order['id']}/customs"
+    form = ok(journey.vendor.get(path))
+    assert form["form"] == "CN22" and form["incoterm"] == "DDP" and form["category"] == "sale_of_goods"
+    assert form["recipient"]["country"] == "BR" and form["sender"]["name"] == "Zafran Journey"
+    (item,) = form["items"]
+    assert (item["description"], item["hs_code"], item["net_weight_g"], item["origin_country"]) == (
+        "Saffron threads, dried", "091020", 60, "IN")
+    printed = journey.vendor.get(path, params={"format": "pdf"})
+    assert printed.status_code == 200 and printed.headers["Content-Type"] == "application/pdf"
+    assert printed.content.startswith(b"%PDF")
+    other = journey.system.login(journey.demo["vendors"]["CN"]["contact_email"])
+    assert other.get(path).status_code == 404  # another vendor's parcel
+
+
 def test_13_an_admin_refunds_the_saffron_and_the_ledger_and_the_partner_follow(journey):
     needs(journey, "paid")
     system = journey.system
