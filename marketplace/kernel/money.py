@@ -158,10 +158,18 @@ class Money:
         return int(self.amount.scaleb(minor_units(self.currency), CONTEXT))
 
     def format(self, locale: str) -> str:
-        return format_currency(self.amount, self.currency, locale=locale)
+        return formatted(self.amount, self.currency, locale)
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
+
+
+@lru_cache(maxsize=16384)
+def formatted(amount: Decimal, currency: str, locale: str) -> str:
+    """An amount as `locale` writes it in `currency` (Babel/CLDR). A pure function of its arguments, so each
+    process remembers its recent answers: a page of prices formats the same few amounts over and over, and
+    Babel's pattern formatting costs more than the rest of a price's rendering."""
+    return format_currency(amount, currency, locale=locale)
 
 
 def sum_money(items: list[Money], currency: str) -> Money:

@@ -64,6 +64,11 @@ class ResponseCache:
                 self._items.popitem(last=False)
 
 
+#: One answer schema for every search (as the response decorators keep theirs): building it per search built
+#: its nested product, money and facet schemas again each time.
+SEARCH_RESULT = SearchResultSchema()
+
+
 def response_cache() -> ResponseCache:
     return current_app.extensions["search_cache"]
 
@@ -82,6 +87,6 @@ def rendered(session: Session, args: dict[str, Any], locale: str) -> bytes:
     key = cache_key(session, args, locale)
     body = response_cache().get(key)
     if body is None:
-        body = json.dumps(SearchResultSchema().dump(search(session, args, locale)), ensure_ascii=False).encode()
+        body = json.dumps(SEARCH_RESULT.dump(search(session, args, locale)), ensure_ascii=False).encode()
         response_cache().put(key, body)
     return body
