@@ -138,3 +138,15 @@ def refund_debit(part: VendorShare, share: Decimal, order_currency: str) -> Mone
     """What refunding `share` more of a vendor's part takes off the vendor's net (the ledger's debit)."""
     before = net_refunded(part, part.refunded, order_currency)
     return net_refunded(part, part.refunded + share, order_currency) - before
+
+
+def refund_parts(amount: Decimal, goods: Decimal, shipping: Decimal, duties: Decimal,
+                 currency: str) -> dict[str, Decimal]:
+    """How much of a refund of `amount` is goods, shipping, and duties and taxes: pro rata to what was paid for
+    each (shipping and duties rounded half up, the goods take the rest, so the parts add up to the amount)."""
+    paid = goods + shipping + duties
+    if paid <= 0:
+        return {"goods": amount, "shipping": Decimal(0), "duties_and_taxes": Decimal(0)}
+    shipping_part = min(round_amount(amount * shipping / paid, currency), shipping)
+    duties_part = min(round_amount(amount * duties / paid, currency), duties)
+    return {"goods": amount - shipping_part - duties_part, "shipping": shipping_part, "duties_and_taxes": duties_part}

@@ -301,12 +301,21 @@ class Refund(db.Model):
     reason: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
+    #: What the refund gives back of goods, shipping, and duties and taxes: {"goods", "shipping",
+    #: "duties_and_taxes"} as decimal strings (None on refunds older than the column).
+    parts: Mapped[dict | None] = mapped_column(JSON)
 
     order: Mapped[Order] = relationship(back_populates="refunds")
 
     @property
     def money(self) -> Money:
         return Money(self.amount, self.currency)
+
+    @property
+    def shown_parts(self) -> dict | None:
+        if self.parts is None:
+            return None
+        return {name: Money(Decimal(value), self.currency) for name, value in self.parts.items()}
 
 
 class PayoutEntry(db.Model):

@@ -31,7 +31,7 @@ def _share_of(vendor_order: VendorOrder) -> calculations.VendorShare:
 
 
 def refund(session: Session, admin: User | None, order_id: int, vendor_order_id: int | None, amount: Money | None,
-           reason: str | None, *, provider_key: str | None = None) -> Refund:
+           reason: str | None, *, provider_key: str | None = None, parts: dict[str, Decimal] | None = None) -> Refund:
     """Refund through the provider; never more than was paid (for the order, or for one vendor's part).
     `admin` is who asked (None for the marketplace itself, e.g. an accepted dispute proposal); `provider_key`
     names the refund at the provider when the caller's own record must refund once (a return, a decision),
@@ -60,9 +60,16 @@ def refund(session: Session, admin: User | None, order_id: int, vendor_order_id:
         raise Invalid(CheckoutErrorCode.REFUND_EXCEEDS_PAID,
                       _("At most %(max)s %(c)s can still be refunded.", max=refundable, c=order.currency),
                       field="amount")
+    targets = [vendor_order] if vendor_order is not None else list(order.vendor_orders)
+    if parts is None:  # pro rata to what was paid for goods, shipping, and duties and taxes
+        parts = calculations.refund_parts(value, sum((v.subtotal_amount for v in targets), Decimal(0)),
+                                          sum((v.shipping_amount or Decimal(0) for v in targets), Decimal(0)),
+                                          sum((v.duties_amount or Decimal(0) for v in targets), Decimal(0)),
+                                          order.currency)
     row = Refund(order_id=order.id, vendor_order_id=vendor_order.id if vendor_order else None, amount=value,
                  currency=order.currency, status="pending", reason=reason,
-                 created_by=admin.id if admin is not None else None)
+                 created_by=admin.id if admin is not None else None,
+                 parts={name: str(part) for name, part in parts.items()})
     session.add(row)
     session.flush()
     try:

@@ -181,11 +181,19 @@ class PaymentSchema(BaseSchema):
     failure_reason = fields.String(allow_none=True)
 
 
+class RefundPartsSchema(BaseSchema):
+    goods = fields.Nested(MoneySchema)
+    shipping = fields.Nested(MoneySchema)
+    duties_and_taxes = fields.Nested(MoneySchema)
+
+
 class RefundSchema(BaseSchema):
     id = fields.Integer()
     order_id = fields.Integer()
     vendor_order_id = fields.Integer(allow_none=True)
     amount = fields.Nested(MoneySchema, attribute="money")
+    parts = fields.Nested(RefundPartsSchema, attribute="shown_parts", allow_none=True, metadata={
+        "description": "What the refund gives back of goods, shipping, and duties and taxes."})
     status = fields.String()
     reason = fields.String(allow_none=True)
     created_at = fields.DateTime()

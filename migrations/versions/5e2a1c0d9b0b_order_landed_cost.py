@@ -2,8 +2,8 @@
 
 Vendor orders keep the landed cost quoted at checkout (shipping service, price and delivery estimate; the
 duties and import taxes with their rule, the incoterm, China's quota amount and the identity digest it counts
-under); order lines keep what the customs declaration needs (HS code, customs description, unit weight).
-Nullable or defaulted columns only: no table is rebuilt.
+under); order lines keep what the customs declaration needs (HS code, customs description, unit weight);
+refunds keep what they gave back of goods, shipping, and duties and taxes. Nullable or defaulted columns only: no table is rebuilt.
 
 Revision ID: 5e2a1c0d9b0b
 Revises: 5e2a1c0d9b0a
@@ -47,9 +47,12 @@ def upgrade():
     op.create_index('ix_vendor_orders_customs_identity_digest', 'vendor_orders', ['customs_identity_digest'])
     for name, type_ in LINE_COLUMNS:
         op.add_column('order_lines', sa.Column(name, type_, nullable=True))
+    op.add_column('refunds', sa.Column('parts', sa.JSON(), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('refunds', schema=None) as batch_op:
+        batch_op.drop_column('parts')
     with op.batch_alter_table('order_lines', schema=None) as batch_op:
         for name, _type in reversed(LINE_COLUMNS):
             batch_op.drop_column(name)

@@ -387,6 +387,9 @@ def test_refunding_one_vendor_order_partially_refunds_the_order(market, client, 
     response = refund(client, market.admin, paid_order["id"], vendor_order_id=shawl_part["id"])
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["amount"] == shawl_part["total"]  # what was paid for the part: goods, shipping, duties
+    parts = response.get_json()["parts"]
+    assert parts["goods"] == shawl_part["subtotal"] and parts["shipping"] == shawl_part["shipping"]
+    assert parts["duties_and_taxes"] == shawl_part["duties_collected"]
 
     order = get_order(client, market.shopper, paid_order["id"])
     assert order["status"] == "partially_refunded" and order["refunded"] == shawl_part["total"]

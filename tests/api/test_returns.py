@@ -166,6 +166,9 @@ def test_a_return_goes_from_request_to_refund_and_the_order_shows_it(market, cli
     (refund,) = shown["refunds"]
     assert refund["vendor_order_id"] == tea_line["vendor_order_id"] and dec(refund["amount"]) == owed
     assert refund["status"] == "succeeded" and refund["id"] == done["refund_id"]
+    # the units as paid and their duties, no shipping
+    assert dec(refund["parts"]["goods"]) == goods and dec(refund["parts"]["shipping"]) == 0
+    assert dec(refund["parts"]["duties_and_taxes"]) == owed - goods > 0
     assert dec(part_of(shown, market.tea_vendor)["refunded"]) == owed
     assert dec(part_of(shown, market.shawl_vendor)["refunded"]) == 0
 

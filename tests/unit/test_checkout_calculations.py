@@ -165,3 +165,11 @@ def test_refund_debits_of_a_landed_part_add_up_to_its_net_once_refunded_in_full(
     debits.append(calculations.refund_debit(part, left, "BRL"))  # the rest
     assert sum((d.amount for d in debits), D(0)) == D("220.00")
     assert all(d.amount >= 0 for d in debits)
+
+
+def test_a_refund_is_split_into_goods_shipping_and_duties_pro_rata_adding_up_to_the_amount():
+    assert calculations.refund_parts(D("75.00"), D("100.00"), D("20.00"), D("30.00"), "BRL") == {
+        "goods": D("50.00"), "shipping": D("10.00"), "duties_and_taxes": D("15.00")}
+    parts = calculations.refund_parts(D("10.00"), D("33.33"), D("3.33"), D("3.34"), "USD")
+    assert sum(parts.values()) == D("10.00") and all(p >= 0 for p in parts.values())
+    assert calculations.refund_parts(D("5.00"), D("5.00"), D("0"), D("0"), "USD")["goods"] == D("5.00")

@@ -102,7 +102,8 @@ def _refund(session: Session, ret: Return, user: User, role: str) -> Return:
         return ret
     move(session, ret, ReturnStatus.REFUNDED, user, role)
     row = refunds.refund(session, None, ret.order_id, ret.vendor_order_id, amount, f"return {ret.id}",
-                         provider_key=f"return-{ret.id}-refund")  # commits the return's change with it
+                         provider_key=f"return-{ret.id}-refund",  # commits the return's change with it
+                         parts=rules.refund_parts(ret, amount))
     ret = locked_return(session, ret.id)
     ret.refund_id = row.id
     session.commit()

@@ -62,3 +62,11 @@ def within_window(delivered_at: datetime, window_days: int, moment: datetime) ->
 def answer_deadline(requested_at: datetime, answer_days: float) -> datetime:
     """When a request the vendor has not answered escalates to a dispute."""
     return requested_at + timedelta(days=answer_days)
+
+
+def refund_parts(ret, amount: Money) -> dict[str, Decimal]:
+    """A return's refund is its units as paid and the duties collected on them, never shipping: the duties'
+    part is what the refund holds beyond the goods (the goods' part capped at the refund)."""
+    goods = min(sum((exact_product(line.unit_price_amount, Decimal(line.quantity)) for line in ret.lines),
+                    Decimal(0)), amount.amount)
+    return {"goods": goods, "shipping": Decimal(0), "duties_and_taxes": amount.amount - goods}
