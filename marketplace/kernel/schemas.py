@@ -27,8 +27,8 @@ from marketplace.kernel.i18n import current_locale, is_country_code
 from marketplace.kernel.money import MAX_AMOUNT, MAX_DECIMAL_LENGTH, Money, minor_units, parse_plain_decimal
 
 #: Fields whose text may span lines: new lines, tabs and carriage returns are allowed in them (and in
-#: anything below them, e.g. `description.en`).
-MULTILINE_FIELDS = frozenset({"description", "reason"})
+#: anything below them, e.g. `description.en`; a return's `comment`).
+MULTILINE_FIELDS = frozenset({"description", "reason", "comment"})
 #: Fields holding codes, which are ASCII only ("١٢٣٤٥٦" is not an HS code), wherever they appear.
 CODE_FIELDS = frozenset({"currency", "country", "origin_country", "origin_countries", "hs_code", "tax_id",
                          "locale", "original_locale", "sku", "external_id"})

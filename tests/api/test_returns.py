@@ -651,3 +651,9 @@ def test_demo_orders_places_pays_and_delivers_an_order(market, app):
                                                    (session.get(Product, market.shawl["id"]), 1)], address=ADDRESS)
         assert order.status == "completed" and len(order.lines) == 2
         assert all(v.status == "delivered" and v.delivered_at for v in order.vendor_orders)
+
+
+def test_a_return_comment_may_span_lines(market, client):
+    order = delivered(client, market, [(market.tea, 1)])
+    ret = ask(client, market.shopper, order, market.tea, 1, comment="The cake was crushed.\nThe box was wet.")
+    assert ret["comment"] == "The cake was crushed.\nThe box was wet."
