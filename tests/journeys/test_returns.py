@@ -50,6 +50,10 @@ def _subscribe(system, key: str, path: str) -> str:
 def test_a_shopper_vendor_and_operator_take_a_return_from_request_to_refund(system, demo):
     # the demo partner is authorized by the South African vendor; the other partner is not
     heard, unheard = f"/{unique('returns')}", f"/{unique('returns')}"
+    # the other partner must not be authorized by the vendor (another journey may have granted it access)
+    za = demo["vendors"]["ZA"]["id"]
+    revoked = system.login(VENDOR_EMAIL).delete(f"/vendors/{za}/partners/{demo['other_partner']['id']}")
+    assert revoked.status_code in (204, 404), revoked.text
     secret = _subscribe(system, system.demo_partner_key, heard)
     _subscribe(system, system.other_partner_key, unheard)
     shopper = system.new_shopper()
